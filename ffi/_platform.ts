@@ -1,0 +1,106 @@
+// The shape of one OS's table: socket constants, errno numbers and struct layouts.
+
+/** Byte offsets and sizes of the C structures we build by hand. */
+export interface StructLayout {
+  /** BSD sockaddrs start with a length byte, then a one-byte family. */
+  sockaddrHasLength: boolean;
+  sockaddrStorageSize: number;
+  sockaddrInSize: number;
+  sockaddrIn6Size: number;
+  groupReqSize: number;
+  groupReqGroupOffset: number;
+  groupSourceReqSize: number;
+  groupSourceReqSourceOffset: number;
+  iovecSize: number;
+  msghdrSize: number;
+  msghdr: {
+    name: number;
+    namelen: number;
+    iov: number;
+    iovlen: number;
+    control: number;
+    controllen: number;
+    flags: number;
+  };
+  /** -1 where the OS has no sendmmsg/recvmmsg. */
+  mmsghdrSize: number;
+  mmsghdrLenOffset: number;
+  cmsgHeaderSize: number;
+  cmsgAlign: number;
+  /** Width of cmsg_len (size_t on Linux, socklen_t on BSD). */
+  cmsgLenSize: number;
+  ifaddrs: { next: number; name: number; flags: number; addr: number };
+  inPktinfo: { ifindex: number; specDst: number; addr: number };
+  in6Pktinfo: { addr: number; ifindex: number };
+  timespecSize: number;
+  pollfdSize: number;
+}
+
+/** One OS's constants. A value of -1 means the OS has no such option. */
+export interface PlatformTable {
+  os: string;
+  AF_INET: number;
+  AF_INET6: number;
+  SOCK_DGRAM: number;
+  SOCK_NONBLOCK: number;
+  SOCK_CLOEXEC: number;
+  IPPROTO_IP: number;
+  IPPROTO_IPV6: number;
+  IPPROTO_UDP: number;
+  SOL_SOCKET: number;
+  SO_REUSEADDR: number;
+  SO_REUSEPORT: number;
+  SO_ERROR: number;
+  SO_SNDBUF: number;
+  SO_RCVBUF: number;
+  SO_SNDBUFFORCE: number;
+  SO_RCVBUFFORCE: number;
+  SO_TIMESTAMPNS: number;
+  SCM_TIMESTAMPNS: number;
+  IP_TOS: number;
+  IP_TTL: number;
+  IP_PKTINFO: number;
+  IP_RECVTTL: number;
+  IP_RECVTOS: number;
+  IP_MULTICAST_IF: number;
+  IP_MULTICAST_TTL: number;
+  IP_MULTICAST_LOOP: number;
+  IP_ADD_MEMBERSHIP: number;
+  IP_DROP_MEMBERSHIP: number;
+  IP_ADD_SOURCE_MEMBERSHIP: number;
+  IP_DROP_SOURCE_MEMBERSHIP: number;
+  IP_MULTICAST_ALL: number;
+  MCAST_JOIN_GROUP: number;
+  MCAST_LEAVE_GROUP: number;
+  MCAST_JOIN_SOURCE_GROUP: number;
+  MCAST_LEAVE_SOURCE_GROUP: number;
+  IPV6_MULTICAST_IF: number;
+  IPV6_MULTICAST_HOPS: number;
+  IPV6_MULTICAST_LOOP: number;
+  IPV6_JOIN_GROUP: number;
+  IPV6_LEAVE_GROUP: number;
+  IPV6_V6ONLY: number;
+  IPV6_MULTICAST_ALL: number;
+  IPV6_RECVPKTINFO: number;
+  IPV6_PKTINFO: number;
+  IPV6_RECVHOPLIMIT: number;
+  IPV6_HOPLIMIT: number;
+  IPV6_RECVTCLASS: number;
+  IPV6_TCLASS: number;
+  F_GETFL: number;
+  F_SETFL: number;
+  O_NONBLOCK: number;
+  POLLIN: number;
+  POLLOUT: number;
+  POLLERR: number;
+  POLLHUP: number;
+  MSG_DONTWAIT: number;
+  MSG_TRUNC: number;
+  MSG_CTRUNC: number;
+  CLOCK_REALTIME: number;
+  CLOCK_MONOTONIC: number;
+  TIMER_ABSTIME: number;
+  IFNAMSIZ: number;
+  errno: Readonly<Record<string, number>>;
+  layout: StructLayout;
+}
