@@ -90,6 +90,10 @@ export interface PlatformTable {
   F_GETFL: number;
   F_SETFL: number;
   O_NONBLOCK: number;
+  O_RDONLY: number;
+  O_WRONLY: number;
+  O_TRUNC: number;
+  O_CLOEXEC: number;
   POLLIN: number;
   POLLOUT: number;
   POLLERR: number;

@@ -25,6 +25,12 @@ function libraryNames(): { path: string; errnoLocation: string } {
 const SYMBOLS = {
   /** int socket(int domain, int type, int protocol) */
   socket: { parameters: ["i32", "i32", "i32"], result: "i32" },
+  /** int open(const char *path, int flags) — the two-argument form: never with O_CREAT */
+  open: { parameters: ["buffer", "i32"], result: "i32" },
+  /** ssize_t read(int fd, void *buf, size_t count) */
+  read: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  /** ssize_t write(int fd, const void *buf, size_t count) */
+  write: { parameters: ["i32", "buffer", "usize"], result: "isize" },
   /** int close(int fd) */
   close: { parameters: ["i32"], result: "i32" },
   /** int bind(int fd, const struct sockaddr *addr, socklen_t len) */

@@ -172,11 +172,7 @@ export class MessageBatch {
    */
   resetSlot(index: number): void {
     const h = index * HEADER;
-    this.#iovecView.setBigUint64(
-      index * LAYOUT.iovecSize + 8,
-      BigInt(this.payloadSize),
-      LITTLE_ENDIAN,
-    );
+    setSmallU64(this.#iovecView, index * LAYOUT.iovecSize + 8, this.payloadSize);
     if (this.#names !== null) {
       this.#headerView.setUint32(h + MSG.namelen, LAYOUT.sockaddrStorageSize, LITTLE_ENDIAN);
     }
@@ -249,7 +245,7 @@ export class MessageBatch {
 
   #setSize(offset: number, value: number): void {
     if (LAYOUT.cmsgLenSize === 8) {
-      this.#headerView.setBigUint64(offset, BigInt(value), LITTLE_ENDIAN);
+      setSmallU64(this.#headerView, offset, value);
     } else this.#headerView.setUint32(offset, value, LITTLE_ENDIAN);
   }
 
@@ -258,6 +254,30 @@ export class MessageBatch {
       ? Number(this.#headerView.getBigUint64(offset, LITTLE_ENDIAN))
       : this.#headerView.getUint32(offset, LITTLE_ENDIAN);
   }
+}
+
+// Writes a 64-bit unsigned value below 2^32 without making a BigInt (the receive path calls this
+// per datagram slot and must not allocate).
+function setSmallU64(view: DataView, offset: number, value: number): void {
+  view.setUint32(offset + (LITTLE_ENDIAN ? 0 : 4), value, LITTLE_ENDIAN);
+  view.setUint32(offset + (LITTLE_ENDIAN ? 4 : 0), 0, LITTLE_ENDIAN);
+}
+
+// One cached view of the last control buffer walked (a MessageBatch walks the same one each time).
+let lastControl: ArrayBufferLike | null = null;
+let lastControlOffset = -1;
+let lastControlView: DataView | null = null;
+
+function controlView(control: Uint8Array): DataView {
+  if (
+    lastControlView === null || lastControl !== control.buffer ||
+    lastControlOffset !== control.byteOffset
+  ) {
+    lastControl = control.buffer;
+    lastControlOffset = control.byteOffset;
+    lastControlView = new DataView(control.buffer, control.byteOffset);
+  }
+  return lastControlView;
 }
 
 /**
@@ -321,7 +341,7 @@ export function parseControlMessages(
   out: ReceivedMetadata,
 ): void {
   out.clear();
-  const view = new DataView(control.buffer, control.byteOffset);
+  const view = controlView(control);
   const end = start + length;
   const headerSize = LAYOUT.cmsgHeaderSize;
   const align = LAYOUT.cmsgAlign;
@@ -345,7 +365,7 @@ export function parseControlMessages(
         const p = LAYOUT.inPktinfo;
         out.interfaceIndex = view.getInt32(data + p.ifindex, LITTLE_ENDIAN);
         out.destinationFamily = "IPv4";
-        out.destination.set(control.subarray(data + p.addr, data + p.addr + 4));
+        for (let b = 0; b < 4; b++) out.destination[b] = control[data + p.addr + b];
       }
     } else if (level === PLATFORM.IPPROTO_IPV6) {
       if (type === PLATFORM.IPV6_HOPLIMIT && dataLength >= 4) {
@@ -356,7 +376,7 @@ export function parseControlMessages(
         const p = LAYOUT.in6Pktinfo;
         out.interfaceIndex = view.getUint32(data + p.ifindex, LITTLE_ENDIAN);
         out.destinationFamily = "IPv6";
-        out.destination.set(control.subarray(data + p.addr, data + p.addr + 16));
+        for (let b = 0; b < 16; b++) out.destination[b] = control[data + p.addr + b];
       }
     } else if (level === PLATFORM.SOL_SOCKET && type === PLATFORM.SCM_TIMESTAMPNS) {
       if (dataLength >= 16) {

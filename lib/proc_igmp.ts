@@ -1,0 +1,574 @@
+/**
+ * Readers for the kernel's multicast membership tables: `/proc/net/igmp`, `/proc/net/igmp6`,
+ * `/proc/net/mcfilter`, `/proc/net/mcfilter6`, plus the `force_igmp_version` and
+ * `force_mld_version` sysctls, combined into the shape `mcast-status --json` prints.
+ *
+ * The parsers are pure functions of the file text and never throw on odd input: lines they do
+ * not understand (a header, a truncated line, an unknown layout) are skipped. Facts about the
+ * formats (Linux 6.x, checked by joining groups in a namespace):
+ *
+ * - `/proc/net/igmp`: one line per interface that has IPv4 groups,
+ *   `"%d\t%-10s: %5d %7s"` (index, name, group count, querier version `V1`/`V2`/`V3`), then one
+ *   line per group, `"\t\t\t\t%08X %5d %d:%08lX\t\t%d"` (group, users, timer running:expiry,
+ *   reporter). The group is the `__be32` read as a host integer, so on little-endian hosts it is
+ *   byte-reversed: `010000E0` is 224.0.0.1. The querier column is the version the kernel speaks
+ *   now: the forced one, or v1/v2 while an older querier was heard recently, else V3.
+ * - `/proc/net/mcfilter`: header, then `"%3d %6.6s 0x%08x 0x%08x %6lu %6lu"` (index, name cut to
+ *   6 characters, group and source in network byte order, sockets including and excluding that
+ *   source). Groups without source filters do not appear.
+ * - `/proc/net/igmp6`: no header, `"%-4d %-15s %032x %5d %08X %ld"` (index, name, group, users,
+ *   flags, timer); lists every interface with IPv6, up or not.
+ * - `/proc/net/mcfilter6`: header, then index, name cut to 6 characters, group and source as 32
+ *   hex digits, INC, EXC.
+ *
+ * The kernel prints no per-group filter mode; {@linkcode buildMulticastState} derives it (see
+ * there). The operational MLD version is not printed anywhere: it is reported as MLDv2 unless
+ * `force_mld_version` forces 1 (a v1 querier heard recently can lower it too, invisibly).
+ *
+ * @module
+ */
+
+import { type AddressFamily, formatIpv4, formatIpv6, isKernelDefaultGroup } from "./address.ts";
+import { readKernelFile } from "../ffi/procfs.ts";
+import { PermissionError } from "./errors.ts";
+
+/** One group line of `/proc/net/igmp`. */
+export interface IgmpGroupEntry {
+  /** The group, dotted quad. */
+  group: string;
+  /** Sockets joined to it. */
+  users: number;
+  /** Whether a report timer is running. */
+  timerRunning: boolean;
+  /** Whether this host sent the last report for it. */
+  reporter: boolean;
+}
+
+/** One interface block of `/proc/net/igmp`. */
+export interface IgmpInterfaceEntry {
+  /** Interface index. */
+  index: number;
+  /** Interface name. */
+  name: string;
+  /** The `Count` column: groups on the interface. */
+  count: number;
+  /** The version from the `Querier` column (1, 2 or 3), or null when it is missing. */
+  version: number | null;
+  /** Its groups. */
+  groups: IgmpGroupEntry[];
+}
+
+/** One line of `/proc/net/igmp6`. */
+export interface Igmp6Entry {
+  /** Interface index. */
+  index: number;
+  /** Interface name. */
+  name: string;
+  /** The group, RFC 5952 text. */
+  group: string;
+  /** Sockets (and kernel users) joined to it. */
+  users: number;
+  /** The flags column (MAF_* bits). */
+  flags: number;
+}
+
+/** One line of `/proc/net/mcfilter` or `/proc/net/mcfilter6`: one source of one group. */
+export interface McfilterEntry {
+  /** Interface index. */
+  index: number;
+  /** Interface name as printed: cut to 6 characters by the kernel. */
+  name: string;
+  /** The group. */
+  group: string;
+  /** The source. */
+  source: string;
+  /** Sockets in INCLUDE mode that list this source. */
+  include: number;
+  /** Sockets in EXCLUDE mode that list this source. */
+  exclude: number;
+}
+
+/** Source filter mode of a group. */
+export type FilterMode = "INCLUDE" | "EXCLUDE";
+
+/** One group of an interface, as `mcast-status --json` prints it. */
+export interface GroupState {
+  /** The group address. */
+  group: string;
+  /** Its family. */
+  family: AddressFamily;
+  /** Sockets joined to it. */
+  users: number;
+  /** Filter mode: INCLUDE (only `sources`) or EXCLUDE (all but `sources`; ASM is EXCLUDE {}). */
+  mode: FilterMode;
+  /** Included or excluded sources, by `mode`. */
+  sources: string[];
+}
+
+/** One interface, as `mcast-status --json` prints it. */
+export interface InterfaceState {
+  /** Interface name. */
+  name: string;
+  /** Interface index. */
+  index: number;
+  /** Operational IGMP version (1, 2 or 3), or null when the interface has no IPv4 groups. */
+  igmp_version: number | null;
+  /** The `force_igmp_version` sysctl (0 = not forced), or null when unreadable. */
+  force_igmp_version: number | null;
+  /** MLD version: 1 when forced to 1, else 2; null without IPv6 on the interface. */
+  mld_version: number | null;
+  /** The `force_mld_version` sysctl (0 = not forced), or null when unreadable. */
+  force_mld_version: number | null;
+  /** Its groups, IPv4 first, in the kernel's order. */
+  groups: GroupState[];
+}
+
+/** What `mcast-status --json` prints. */
+export interface MulticastState {
+  /** Interfaces, by index. */
+  interfaces: InterfaceState[];
+}
+
+/** The texts {@linkcode buildMulticastState} combines; a missing file is an empty string. */
+export interface ProcTexts {
+  /** `/proc/net/igmp`. */
+  igmp: string;
+  /** `/proc/net/igmp6`. */
+  igmp6: string;
+  /** `/proc/net/mcfilter`. */
+  mcfilter: string;
+  /** `/proc/net/mcfilter6`. */
+  mcfilter6: string;
+}
+
+/** The sysctl values of one interface; null when unreadable. */
+export interface ForcedVersions {
+  /** `force_igmp_version`. */
+  igmp: number | null;
+  /** `force_mld_version`. */
+  mld: number | null;
+}
+
+/** Options for {@linkcode parseIgmp}. */
+export interface ParseIgmpOptions {
+  /**
+   * Whether the kernel that wrote the file is little-endian (the group column is a host-order
+   * integer).
+   *
+   * @default {true on little-endian hosts}
+   */
+  littleEndian?: boolean;
+}
+
+/** Options for {@linkcode readMulticastState}. */
+export interface ReadMulticastStateOptions {
+  /** Where procfs is mounted. @default {"/proc"} */
+  procRoot?: string;
+}
+
+const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/**
+ * Parses `/proc/net/igmp`.
+ *
+ * @example
+ * ```ts
+ * import { parseIgmp } from "./proc_igmp.ts";
+ * const text = "Idx\tDevice    : Count Querier\tGroup    Users Timer\tReporter\n" +
+ *   "1\tlo        :     2      V3\n" +
+ *   "\t\t\t\t030201EF     1 0:00000000\t\t0\n" +
+ *   "\t\t\t\t010000E0     1 0:00000000\t\t0\n";
+ * const [lo] = parseIgmp(text, { littleEndian: true });
+ * lo.version; // 3
+ * lo.groups[0].group; // "239.1.2.3"
+ * ```
+ *
+ * @param text The file's contents.
+ * @param options Byte order of the group column.
+ * @returns The interfaces, in file order.
+ */
+export function parseIgmp(text: string, options: ParseIgmpOptions = {}): IgmpInterfaceEntry[] {
+  const littleEndian = options.littleEndian ?? HOST_LITTLE_ENDIAN;
+  const result: IgmpInterfaceEntry[] = [];
+  let current: IgmpInterfaceEntry | null = null;
+  for (const line of lines(text)) {
+    const head = /^(\d+)\s+(\S+?)\s*:\s*(\d+)?\s*(?:V(\d))?/.exec(line);
+    if (head !== null) {
+      current = {
+        index: Number(head[1]),
+        name: head[2],
+        count: head[3] === undefined ? 0 : Number(head[3]),
+        version: head[4] === undefined ? null : Number(head[4]),
+        groups: [],
+      };
+      result.push(current);
+      continue;
+    }
+    if (current === null) continue;
+    const fields = line.trim().split(/\s+/);
+    if (!/^[0-9A-Fa-f]{8}$/.test(fields[0])) continue;
+    const raw = parseInt(fields[0], 16);
+    const octets = littleEndian
+      ? [raw & 0xff, (raw >>> 8) & 0xff, (raw >>> 16) & 0xff, raw >>> 24]
+      : [raw >>> 24, (raw >>> 16) & 0xff, (raw >>> 8) & 0xff, raw & 0xff];
+    const users = toInt(fields[1]);
+    current.groups.push({
+      group: formatIpv4(new Uint8Array(octets)),
+      users: users ?? 0,
+      timerRunning: fields[2]?.startsWith("1:") ?? false,
+      reporter: fields[3] === "1",
+    });
+  }
+  return result;
+}
+
+/**
+ * Parses `/proc/net/igmp6`.
+ *
+ * @example
+ * ```ts
+ * import { parseIgmp6 } from "./proc_igmp.ts";
+ * const [entry] = parseIgmp6(
+ *   "1    lo              ff020000000000000000000000000001     1 0000000C 0\n",
+ * );
+ * entry.group; // "ff02::1"
+ * entry.users; // 1
+ * ```
+ *
+ * @param text The file's contents.
+ * @returns The lines, in file order.
+ */
+export function parseIgmp6(text: string): Igmp6Entry[] {
+  const result: Igmp6Entry[] = [];
+  for (const line of lines(text)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 3) continue;
+    const index = toInt(fields[0]);
+    const group = hexIpv6(fields[2]);
+    if (index === null || group === null) continue;
+    const flags = /^[0-9A-Fa-f]{1,8}$/.test(fields[4] ?? "") ? parseInt(fields[4], 16) : 0;
+    result.push({ index, name: fields[1], group, users: toInt(fields[3]) ?? 0, flags });
+  }
+  return result;
+}
+
+/**
+ * Parses `/proc/net/mcfilter` (groups and sources in network byte order, `0x`-prefixed).
+ *
+ * @example
+ * ```ts
+ * import { parseMcfilter } from "./proc_igmp.ts";
+ * const [entry] = parseMcfilter(
+ *   "Idx Device        MCA        SRC    INC    EXC\n" +
+ *     "  1     lo 0xe8010203 0x0a010203      1      0\n",
+ * );
+ * entry.group; // "232.1.2.3"
+ * entry.source; // "10.1.2.3"
+ * entry.include; // 1
+ * ```
+ *
+ * @param text The file's contents.
+ * @returns One entry per (group, source) line.
+ */
+export function parseMcfilter(text: string): McfilterEntry[] {
+  return parseFilter(text, hexIpv4);
+}
+
+/**
+ * Parses `/proc/net/mcfilter6`.
+ *
+ * @example
+ * ```ts
+ * import { parseMcfilter6 } from "./proc_igmp.ts";
+ * const [entry] = parseMcfilter6(
+ *   "Idx Device                Multicast Address                   Source Address    INC    EXC\n" +
+ *     "  1     lo ff35000000000000000000000000abcd 20010db8000000000000000000000007      1      0\n",
+ * );
+ * entry.group; // "ff35::abcd"
+ * entry.source; // "2001:db8::7"
+ * ```
+ *
+ * @param text The file's contents.
+ * @returns One entry per (group, source) line.
+ */
+export function parseMcfilter6(text: string): McfilterEntry[] {
+  return parseFilter(text, hexIpv6);
+}
+
+/**
+ * Combines the four files and the sysctls into the `mcast-status --json` shape.
+ *
+ * The kernel does not print a group's filter mode, so it is derived from the `users` column and
+ * the per-source INC/EXC counts, knowing that an INCLUDE-mode socket always lists at least one
+ * source and an ASM join is an EXCLUDE-mode socket with no sources:
+ *
+ * - no mcfilter lines: EXCLUDE {} (any-source);
+ * - some line with EXC > 0, or more users than the sum of INC (so some socket lists no included
+ *   source: it is in EXCLUDE mode): EXCLUDE, listing the sources with INC = 0 that every
+ *   EXCLUDE-mode socket blocks (EXC ≥ users − the fewest possible INCLUDE sockets);
+ * - otherwise INCLUDE, listing the sources with INC > 0.
+ *
+ * A mix of SSM and ASM sockets whose INCLUDE lists are long enough to hide the ASM one is
+ * reported as INCLUDE: the file does not tell them apart.
+ *
+ * @example
+ * ```ts
+ * import { buildMulticastState } from "./proc_igmp.ts";
+ * const state = buildMulticastState(
+ *   {
+ *     igmp: "1\tlo        :     1      V3\n\t\t\t\t030201E8     1 0:00000000\t\t0\n",
+ *     igmp6: "",
+ *     mcfilter: "  1     lo 0xe8010203 0x0a010203      1      0\n",
+ *     mcfilter6: "",
+ *   },
+ *   () => ({ igmp: 0, mld: 0 }),
+ * );
+ * state.interfaces[0].groups[0].mode; // "INCLUDE"
+ * state.interfaces[0].groups[0].sources; // ["10.1.2.3"]
+ * ```
+ *
+ * @param texts The file contents ("" for a missing file).
+ * @param forced The sysctl values of an interface, by name.
+ * @returns The state, interfaces by index.
+ */
+export function buildMulticastState(
+  texts: ProcTexts,
+  forced: (name: string) => ForcedVersions,
+): MulticastState {
+  const igmp = parseIgmp(texts.igmp);
+  const igmp6 = parseIgmp6(texts.igmp6);
+  const filters = [...parseMcfilter(texts.mcfilter), ...parseMcfilter6(texts.mcfilter6)];
+
+  const byIndex = new Map<
+    number,
+    { name: string; v4: IgmpInterfaceEntry | null; v6: Igmp6Entry[] }
+  >();
+  const entry = (index: number, name: string) => {
+    let found = byIndex.get(index);
+    if (found === undefined) {
+      found = { name, v4: null, v6: [] };
+      byIndex.set(index, found);
+    }
+    return found;
+  };
+  for (const iface of igmp) entry(iface.index, iface.name).v4 = iface;
+  for (const line of igmp6) entry(line.index, line.name).v6.push(line);
+
+  const interfaces: InterfaceState[] = [];
+  for (const index of [...byIndex.keys()].sort((a, b) => a - b)) {
+    const { name, v4, v6 } = byIndex.get(index)!;
+    const sysctl = forced(name);
+    const groups: GroupState[] = [];
+    for (const group of v4?.groups ?? []) {
+      groups.push(groupState(group.group, "IPv4", group.users, index, filters));
+    }
+    for (const group of v6) {
+      groups.push(groupState(group.group, "IPv6", group.users, index, filters));
+    }
+    const mldKnown = sysctl.mld !== null || v6.length > 0;
+    interfaces.push({
+      name,
+      index,
+      igmp_version: v4?.version ?? null,
+      force_igmp_version: sysctl.igmp,
+      mld_version: mldKnown ? (sysctl.mld === 1 ? 1 : 2) : null,
+      force_mld_version: sysctl.mld,
+      groups,
+    });
+  }
+  return { interfaces };
+}
+
+/**
+ * Reads the four `/proc/net` files and each interface's `force_igmp_version` and
+ * `force_mld_version`, and combines them with {@linkcode buildMulticastState}. A missing file
+ * counts as empty (IPv6 disabled, no mcfilter); a sysctl that cannot be read is null.
+ *
+ * Deno (1.43 and later) treats everything under `/proc`, `/sys` and `/dev` as special: reading
+ * it needs `--allow-all`, `--allow-read` is not enough. That refusal is reported, not hidden.
+ *
+ * @example
+ * ```ts ignore
+ * import { readMulticastState } from "./proc_igmp.ts";
+ * const state = await readMulticastState();
+ * console.log(state.interfaces.map((iface) => iface.name));
+ * ```
+ *
+ * @param options Where procfs is.
+ * @returns The state.
+ * @throws {PermissionError} When the process may not read the files (Deno without
+ * `--allow-all`, or the OS refused).
+ */
+export async function readMulticastState(
+  options: ReadMulticastStateOptions = {},
+): Promise<MulticastState> {
+  const root = (options.procRoot ?? "/proc").replace(/\/+$/, "");
+  // One after the other, so that a refusal always names the first file.
+  const igmp = await readOrEmpty(`${root}/net/igmp`);
+  const igmp6 = await readOrEmpty(`${root}/net/igmp6`);
+  const mcfilter = await readOrEmpty(`${root}/net/mcfilter`);
+  const mcfilter6 = await readOrEmpty(`${root}/net/mcfilter6`);
+  const names = new Set<string>();
+  for (const iface of parseIgmp(igmp)) names.add(iface.name);
+  for (const line of parseIgmp6(igmp6)) names.add(line.name);
+  const forced = new Map<string, ForcedVersions>();
+  await Promise.all([...names].map(async (name) => {
+    const safe = /^[^/\s:]{1,15}$/.test(name) && name !== "." && name !== "..";
+    forced.set(name, {
+      igmp: safe
+        ? toInt(await readOrNull(`${root}/sys/net/ipv4/conf/${name}/force_igmp_version`))
+        : null,
+      mld: safe
+        ? toInt(await readOrNull(`${root}/sys/net/ipv6/conf/${name}/force_mld_version`))
+        : null,
+    });
+  }));
+  return buildMulticastState(
+    { igmp, igmp6, mcfilter, mcfilter6 },
+    (name) => forced.get(name) ?? { igmp: null, mld: null },
+  );
+}
+
+/**
+ * The groups every host joins by itself, which `mcast-status` hides without `--all`:
+ * 224.0.0.1 (all hosts), ff01::1 and ff02::1 (all nodes), ff01::2, ff02::2 and ff05::2 (all
+ * routers, joined when forwarding is on) and ff02::1:ff00:0/104 (solicited-node). Groups that
+ * daemons join (224.0.0.251 for mDNS …) stay. Interfaces left without groups stay too.
+ *
+ * @example
+ * ```ts
+ * import { withoutKernelDefaults } from "./proc_igmp.ts";
+ * const state = withoutKernelDefaults({
+ *   interfaces: [{
+ *     name: "lo",
+ *     index: 1,
+ *     igmp_version: 3,
+ *     force_igmp_version: 0,
+ *     mld_version: 2,
+ *     force_mld_version: 0,
+ *     groups: [
+ *       { group: "224.0.0.1", family: "IPv4", users: 1, mode: "EXCLUDE", sources: [] },
+ *       { group: "239.1.2.3", family: "IPv4", users: 1, mode: "EXCLUDE", sources: [] },
+ *     ],
+ *   }],
+ * });
+ * state.interfaces[0].groups.map((g) => g.group); // ["239.1.2.3"]
+ * ```
+ *
+ * @param state The full state.
+ * @returns A copy without the kernel's own groups.
+ */
+export function withoutKernelDefaults(state: MulticastState): MulticastState {
+  return {
+    interfaces: state.interfaces.map((iface) => ({
+      ...iface,
+      groups: iface.groups.filter((group) => !safeIsKernelDefault(group.group)),
+    })),
+  };
+}
+
+function safeIsKernelDefault(group: string): boolean {
+  try {
+    return isKernelDefaultGroup(group);
+  } catch {
+    return false;
+  }
+}
+
+function groupState(
+  group: string,
+  family: AddressFamily,
+  users: number,
+  index: number,
+  filters: McfilterEntry[],
+): GroupState {
+  const lines = filters.filter((f) => f.index === index && f.group === group);
+  if (lines.length === 0) return { group, family, users, mode: "EXCLUDE", sources: [] };
+  let sumInclude = 0;
+  let maxInclude = 0;
+  let anyExclude = false;
+  for (const line of lines) {
+    sumInclude += line.include;
+    if (line.include > maxInclude) maxInclude = line.include;
+    if (line.exclude > 0) anyExclude = true;
+  }
+  if (anyExclude || users > sumInclude) {
+    // Fewest possible INCLUDE-mode sockets is maxInclude; the rest are in EXCLUDE mode.
+    const excluders = Math.max(1, users - maxInclude);
+    const sources = lines
+      .filter((line) => line.include === 0 && line.exclude >= excluders)
+      .map((line) => line.source);
+    return { group, family, users, mode: "EXCLUDE", sources: unique(sources) };
+  }
+  const sources = lines.filter((line) => line.include > 0).map((line) => line.source);
+  return { group, family, users, mode: "INCLUDE", sources: unique(sources) };
+}
+
+function parseFilter(text: string, address: (hex: string) => string | null): McfilterEntry[] {
+  const result: McfilterEntry[] = [];
+  for (const line of lines(text)) {
+    const fields = line.trim().split(/\s+/);
+    if (fields.length < 6) continue;
+    const index = toInt(fields[0]);
+    const group = address(fields[2]);
+    const source = address(fields[3]);
+    const include = toInt(fields[4]);
+    const exclude = toInt(fields[5]);
+    if (index === null || group === null || source === null) continue;
+    if (include === null || exclude === null) continue;
+    result.push({ index, name: fields[1], group, source, include, exclude });
+  }
+  return result;
+}
+
+function hexIpv4(text: string): string | null {
+  const match = /^(?:0x)?([0-9A-Fa-f]{8})$/.exec(text);
+  if (match === null) return null;
+  const raw = parseInt(match[1], 16);
+  return formatIpv4(
+    new Uint8Array([raw >>> 24, (raw >>> 16) & 0xff, (raw >>> 8) & 0xff, raw & 0xff]),
+  );
+}
+
+function hexIpv6(text: string): string | null {
+  if (!/^[0-9A-Fa-f]{32}$/.test(text)) return null;
+  const bytes = new Uint8Array(16);
+  for (let i = 0; i < 16; i++) bytes[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
+  return formatIpv6(bytes);
+}
+
+function toInt(text: string | undefined): number | null {
+  return text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : null;
+}
+
+function lines(text: string): string[] {
+  return typeof text === "string" ? text.split(/\r?\n/).filter((line) => line.trim() !== "") : [];
+}
+
+function unique(values: string[]): string[] {
+  return [...new Set(values)];
+}
+
+async function readOrEmpty(path: string): Promise<string> {
+  try {
+    return await Promise.resolve(readKernelFile(path));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) {
+      throw new PermissionError(`read ${path} (Deno needs --allow-all for files under /proc)`, {
+        cause: error,
+      });
+    }
+    if (error instanceof Deno.errors.PermissionDenied) {
+      throw new PermissionError(`read ${path}`, { cause: error });
+    }
+    return "";
+  }
+}
+
+async function readOrNull(path: string): Promise<string | undefined> {
+  try {
+    return await Promise.resolve(readKernelFile(path).trim());
+  } catch {
+    return undefined;
+  }
+}
