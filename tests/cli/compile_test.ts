@@ -15,11 +15,12 @@ async function runtimeAvailable(): Promise<string | null> {
       args: ["compile", "--quiet", "--output", `${dir}/probe`, `${dir}/probe.ts`],
       stdout: "null",
       stderr: "piped",
+      env: { NO_COLOR: "1" },
       signal: AbortSignal.timeout(60_000),
     }).output();
     if (code === 0) return null;
     const message = new TextDecoder().decode(stderr).split("\n").find((l) => /error/i.test(l));
-    return message?.replace(/\x1b\[[0-9;]*m/g, "").trim() ?? `deno compile exited ${code}`;
+    return message?.trim() ?? `deno compile exited ${code}`;
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
