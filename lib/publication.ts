@@ -1,0 +1,777 @@
+/**
+ * One ready-to-send multicast publication: a non-blocking UDP socket, configured and `connect`ed
+ * to its group before the constructor returns (mctx-core's `Publication`).
+ *
+ * IPv4: bind the source address and/or port when set, IP_MULTICAST_IF from the outgoing
+ * interface address, IP_MULTICAST_TTL, IP_MULTICAST_LOOP, IP_TOS from the DSCP, connect.
+ *
+ * IPv6, exactly as mctx-core does it:
+ *
+ * - a source address is bound exactly, and resolved to its interface index for
+ *   IPV6_MULTICAST_IF (a link-local source uses its `%zone` or the explicit index when given);
+ * - an outgoing-interface address without a source is bound as the source (auto-bind) and its
+ *   interface selects egress;
+ * - an interface index alone selects egress without inventing a source;
+ * - a source on another interface than the explicit one is refused ({@linkcode MismatchError});
+ * - the destination keeps the egress index as scope id only for interface- and link-local groups
+ *   (`ff01` `ff02` `ff11` `ff12` `ff31` `ff32` …); wider scopes get scope id 0;
+ * - IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP, IPV6_TCLASS; IPV6_V6ONLY on sockets it creates.
+ *
+ * A send that finds the socket buffer full is never a silent drop: {@linkcode Publication.send}
+ * throws {@linkcode WouldBlockError}, {@linkcode Publication.trySend} returns null, and the
+ * would-block counter goes up. Counters are plain number fields (no cost beyond an increment);
+ * `metrics.ts` reads them.
+ *
+ * @module
+ */
+
+import { canonicalAddress, isLinkLocalUnicast, parseAddress } from "./address.ts";
+import { ClosedError, InterfaceNotFoundError, InvalidValueError, MismatchError } from "./errors.ts";
+import { destinationScopeId, PublicationConfig } from "./publication_config.ts";
+import { CAPABILITIES, PLATFORM } from "../ffi/constants.ts";
+import { lastErrno, socketError } from "../ffi/errno.ts";
+import { ipMreqn } from "../ffi/group_req.ts";
+import { findInterfaceByAddress, interfaceIndex } from "../ffi/interfaces.ts";
+import { libc } from "../ffi/libc.ts";
+import { MessageBatch } from "../ffi/msghdr.ts";
+import {
+  bindTo,
+  clockNs,
+  closeFd,
+  connectTo,
+  localEndpoint,
+  openUdpSocket,
+  setIntOption,
+  setNonBlocking,
+  setStructOption,
+} from "../ffi/socket.ts";
+
+/** An IP endpoint: canonical address text, port, and IPv6 scope id (0 for IPv4). */
+export interface Endpoint {
+  /** `"IPv4"` or `"IPv6"`. */
+  readonly family: "IPv4" | "IPv6";
+  /** Canonical address text, without zone. */
+  readonly address: string;
+  /** UDP port. */
+  readonly port: number;
+  /** IPv6 scope id (interface index), 0 when none. */
+  readonly scopeId: number;
+}
+
+/**
+ * What one successful send did (mctx-core's `SendReport`). Reports are frozen; a publication
+ * hands out the same object again while the sent size does not change, so steady sends do not
+ * allocate.
+ */
+export interface SendReport {
+  /** The publication that sent. */
+  readonly publicationId: number;
+  /** The group endpoint the datagram went to (with the scope id actually used). */
+  readonly destination: Endpoint;
+  /** The socket's local endpoint. */
+  readonly localAddr: Endpoint;
+  /** The source address receivers see (the local endpoint's address). */
+  readonly sourceAddr: string;
+  /** Bytes of UDP payload sent. */
+  readonly bytesSent: number;
+}
+
+/** Cumulative per-publication counters, incremented in the send paths (`metrics.ts` reads them). */
+export interface PublicationCounters {
+  /** Calls of `send`, `trySend`, `sendBatch` and `sendPrepared`. */
+  sendCalls: number;
+  /** Datagrams the kernel accepted. */
+  packetsSent: number;
+  /** Payload bytes the kernel accepted. */
+  bytesSent: number;
+  /** Sends that failed with an error other than would-block. */
+  sendErrors: number;
+  /** Sends (or batches) stopped because the socket buffer was full (EAGAIN). */
+  wouldBlocks: number;
+}
+
+/** When a metrics snapshot was taken: monotonic clock for intervals, wall clock for logs. */
+export interface CaptureTime {
+  /** CLOCK_MONOTONIC in nanoseconds. */
+  readonly monotonicNs: bigint;
+  /** Wall clock, milliseconds since the Unix epoch. */
+  readonly wallClockMs: number;
+}
+
+/** A copy of a publication's counters with the time it was taken. */
+export interface PublicationCountersSnapshot extends Readonly<PublicationCounters> {
+  /** The publication. */
+  readonly publicationId: number;
+  /** When the counters were read. */
+  readonly capturedAt: CaptureTime;
+}
+
+/** What {@linkcode Publication.intoParts} hands over: the caller now owns `fd`. */
+export interface PublicationParts {
+  /** The publication id. */
+  readonly id: number;
+  /** Its config. */
+  readonly config: PublicationConfig;
+  /** The configured, connected, non-blocking socket; the caller must close it. */
+  readonly fd: number;
+}
+
+/** Options of the {@linkcode Publication} constructor. */
+export interface PublicationOptions {
+  /**
+   * The publication id. A `Context` numbers its publications 1, 2, 3 …; a standalone
+   * publication gets the next number of a process-wide counter.
+   *
+   * @default {the next process-wide id}
+   */
+  id?: number;
+  /**
+   * A socket the caller created (and maybe bound). It is switched to non-blocking, its family is
+   * checked against the config with `getsockname`, then the config is applied. On success the
+   * publication owns it; when the constructor throws, it stays the caller's.
+   *
+   * @default {a new socket}
+   */
+  fd?: number;
+}
+
+export type { MessageBatch, ReceivedMetadata } from "../ffi/msghdr.ts";
+
+const BATCH_SLOTS = 64;
+const MAX_PAYLOAD = 65535;
+let nextStandaloneId = 1;
+
+// Closes the socket of a publication that was garbage-collected without close(): a fallback only.
+const leaked = new FinalizationRegistry<number>((fd) => {
+  try {
+    libc().close(fd);
+  } catch { /* nothing more to do */ }
+});
+
+/**
+ * Captures the current time on both clocks.
+ *
+ * @example
+ * ```ts ignore
+ * import { captureTime } from "./publication.ts";
+ * const now = captureTime();
+ * now.monotonicNs > 0n; // true
+ * ```
+ *
+ * @returns Monotonic nanoseconds and wall-clock milliseconds.
+ */
+export function captureTime(): CaptureTime {
+  return { monotonicNs: clockNs(PLATFORM.CLOCK_MONOTONIC), wallClockMs: Date.now() };
+}
+
+/**
+ * A configured, connected, non-blocking multicast sender socket.
+ *
+ * @example Send on the loopback interface
+ * ```ts ignore
+ * import { Publication } from "./publication.ts";
+ * import { PublicationConfig } from "./publication_config.ts";
+ * using pub = new Publication(
+ *   new PublicationConfig("239.1.2.3", 5000).withOutgoingInterface("127.0.0.1"),
+ * );
+ * const report = pub.send(new TextEncoder().encode("hello"));
+ * report.bytesSent; // 5
+ * pub.announceTuple(); // ["127.0.0.1", "239.1.2.3", 5000]
+ * ```
+ */
+export class Publication implements Disposable {
+  /** The publication id. */
+  readonly id: number;
+  /** The validated config. */
+  readonly config: PublicationConfig;
+  /** The group endpoint, with the scope id the socket is connected with. */
+  readonly destination: Endpoint;
+  /** The socket's local endpoint after connect (the source receivers see). */
+  readonly localAddr: Endpoint;
+  /** The egress interface index chosen (0 when the routing table decides). */
+  readonly interfaceIndex: number;
+
+  #fd: number;
+  #state: "open" | "closed" | "moved" = "open";
+  readonly #counters: PublicationCounters = {
+    sendCalls: 0,
+    packetsSent: 0,
+    bytesSent: 0,
+    sendErrors: 0,
+    wouldBlocks: 0,
+  };
+  #lastReport: SendReport | null = null;
+  #length = 0;
+  #lengthArg = 0n;
+  #batch: MessageBatch | null = null;
+  readonly #send = libc().send;
+  readonly #sendmmsg = libc().sendmmsg;
+
+  /**
+   * Validates `config`, opens (or adopts) the socket, applies the config and connects it.
+   *
+   * @param config The publication config.
+   * @param options The id and a caller-provided socket.
+   * @throws {InvalidValueError} When the config is invalid or names an interface or address
+   * this host does not have.
+   * @throws {MismatchError} When a caller-provided socket is of the other family or bound
+   * elsewhere, or an IPv6 source lives on another interface than the one chosen.
+   * @throws {SocketError} When the OS refuses a step (bind, setsockopt, connect).
+   */
+  constructor(config: PublicationConfig, options: PublicationOptions = {}) {
+    if (!(config instanceof PublicationConfig)) {
+      throw new InvalidValueError("config", config, "a PublicationConfig");
+    }
+    config.validate();
+    this.id = options.id ?? nextStandaloneId++;
+    this.config = config;
+    const family = config.family;
+    const existing = options.fd !== undefined;
+    if (existing && (!Number.isInteger(options.fd) || (options.fd as number) < 0)) {
+      throw new InvalidValueError("socket fd", options.fd, "a non-negative integer");
+    }
+    const fd = existing ? options.fd as number : openUdpSocket(family);
+    try {
+      const setup = existing ? adoptSocket(fd, config) : { bound: false };
+      const configured = family === "IPv4"
+        ? configureIpv4(fd, config, setup.bound)
+        : configureIpv6(fd, config, setup.bound, existing);
+      this.destination = configured.destination;
+      this.interfaceIndex = configured.interfaceIndex;
+      this.localAddr = Object.freeze(toEndpoint(localEndpoint(fd)));
+    } catch (error) {
+      if (!existing) closeFd(fd);
+      throw error;
+    }
+    this.#fd = fd;
+    leaked.register(this, fd, this);
+  }
+
+  /**
+   * The socket's file descriptor, for event loops (poll it for POLLOUT). Do not close it; use
+   * {@linkcode Publication.close} or {@linkcode Publication.intoParts}.
+   *
+   * @returns The fd.
+   * @throws {ClosedError} After close or intoParts.
+   */
+  get fd(): number {
+    this.#assertOpen();
+    return this.#fd;
+  }
+
+  /** True until {@linkcode Publication.close} or {@linkcode Publication.intoParts}. */
+  get isOpen(): boolean {
+    return this.#state === "open";
+  }
+
+  /**
+   * The live counters (not a copy): send calls, packets, bytes, errors, would-blocks.
+   *
+   * @returns The counters.
+   */
+  get counters(): Readonly<PublicationCounters> {
+    return this.#counters;
+  }
+
+  /**
+   * The source address receivers see.
+   *
+   * @returns The local address, canonical.
+   */
+  get sourceAddr(): string {
+    return this.localAddr.address;
+  }
+
+  /**
+   * Sends one datagram.
+   *
+   * @example
+   * ```ts ignore
+   * const report = pub.send(new Uint8Array(100));
+   * report.bytesSent; // 100
+   * ```
+   *
+   * @param payload The UDP payload.
+   * @returns The report.
+   * @throws {WouldBlockError} When the socket buffer is full: nothing was sent.
+   * @throws {SocketError} When the kernel refuses the datagram (EMSGSIZE, ENETUNREACH …).
+   * @throws {ClosedError} After close or intoParts.
+   */
+  send(payload: Uint8Array): SendReport {
+    const report = this.trySend(payload);
+    if (report !== null) return report;
+    throw socketError(
+      PLATFORM.errno.EAGAIN,
+      "send",
+      `${payload.length} bytes to ${formatEndpoint(this.destination)}`,
+    );
+  }
+
+  /**
+   * Sends one datagram, returning null instead of throwing when the socket buffer is full (the
+   * would-block counter still counts it). For hot loops: no exception, no allocation while the
+   * payload size stays the same.
+   *
+   * @example
+   * ```ts ignore
+   * while (pub.trySend(payload) === null) await waitForFd(pub.fd, PLATFORM.POLLOUT, 100);
+   * ```
+   *
+   * @param payload The UDP payload.
+   * @returns The report, or null on would-block.
+   * @throws {SocketError} When the kernel refuses the datagram.
+   * @throws {ClosedError} After close or intoParts.
+   */
+  trySend(payload: Uint8Array): SendReport | null {
+    if (this.#state !== "open") this.#assertOpen();
+    const counters = this.#counters;
+    counters.sendCalls++;
+    const length = payload.length;
+    if (length !== this.#length) {
+      this.#length = length;
+      this.#lengthArg = BigInt(length); // size_t argument, made again only when the size changes
+    }
+    const sent = Number(this.#send(this.#fd, payload, this.#lengthArg, 0));
+    if (sent < 0) {
+      const errno = lastErrno();
+      if (errno === PLATFORM.errno.EAGAIN) {
+        counters.wouldBlocks++;
+        return null;
+      }
+      counters.sendErrors++;
+      throw socketError(
+        errno,
+        "send",
+        `${payload.length} bytes to ${formatEndpoint(this.destination)}`,
+      );
+    }
+    counters.packetsSent++;
+    counters.bytesSent += sent;
+    const last = this.#lastReport;
+    if (last !== null && last.bytesSent === sent) return last;
+    return this.#lastReport = Object.freeze({
+      publicationId: this.id,
+      destination: this.destination,
+      localAddr: this.localAddr,
+      sourceAddr: this.localAddr.address,
+      bytesSent: sent,
+    });
+  }
+
+  /**
+   * Sends several datagrams with as few `sendmmsg` calls as possible. The payloads are copied
+   * into buffers the publication owns (kept for its life, grown when a payload is larger).
+   * When the socket buffer fills part-way, the datagrams sent so far count and the rest are not
+   * sent: the return value says how many went (retry from there).
+   *
+   * @example
+   * ```ts ignore
+   * const sent = pub.sendBatch([a, b, c]); // 3, or fewer when the buffer filled
+   * ```
+   *
+   * @param payloads The UDP payloads, each at most 65535 bytes.
+   * @returns How many were sent, from the first; at least 1 when `payloads` is not empty.
+   * @throws {WouldBlockError} When not even the first could be sent.
+   * @throws {SocketError} When the kernel refuses the first datagram.
+   * @throws {ClosedError} After close or intoParts.
+   */
+  sendBatch(payloads: readonly Uint8Array[]): number {
+    this.#assertOpen();
+    if (payloads.length === 0) return 0;
+    if (!CAPABILITIES.batchedMessages) return this.#sendEach(payloads);
+    let largest = 0;
+    for (const payload of payloads) if (payload.length > largest) largest = payload.length;
+    if (largest > MAX_PAYLOAD) {
+      throw new InvalidValueError("payload size", largest, `at most ${MAX_PAYLOAD} bytes`);
+    }
+    let batch = this.#batch;
+    if (batch === null || batch.payloadSize < largest) {
+      const size = Math.min(MAX_PAYLOAD, Math.max(2048, Math.ceil(largest / 1024) * 1024));
+      batch = this.#batch = new MessageBatch(BATCH_SLOTS, size);
+    }
+    this.#counters.sendCalls++;
+    let total = 0;
+    while (total < payloads.length) {
+      const n = Math.min(batch.count, payloads.length - total);
+      for (let i = 0; i < n; i++) {
+        const payload = payloads[total + i];
+        batch.payloads[i].set(payload);
+        batch.setLength(i, payload.length);
+      }
+      const sent = this.#sendSlots(batch, n, total === 0);
+      total += sent;
+      if (sent < n) break;
+    }
+    if (total === 0) {
+      throw socketError(PLATFORM.errno.EAGAIN, "sendmmsg", `${payloads.length} datagrams`);
+    }
+    return total;
+  }
+
+  /**
+   * A batch for the zero-copy path: fill `batch.payloads[i]`, call `batch.setLength(i, bytes)`,
+   * then {@linkcode Publication.sendPrepared}. The caller keeps the batch and reuses it.
+   *
+   * @example
+   * ```ts ignore
+   * const batch = pub.prepareBatch(64, 1200);
+   * for (let i = 0; i < 64; i++) batch.setLength(i, 1200);
+   * const sent = pub.sendPrepared(batch, 64);
+   * ```
+   *
+   * @param count Slots, 1 to 1024.
+   * @param size Bytes per slot, 1 to 65535.
+   * @returns The batch.
+   * @throws {InvalidValueError} When a size is out of range.
+   */
+  prepareBatch(count: number, size: number): MessageBatch {
+    if (!Number.isInteger(count) || count < 1 || count > 1024) {
+      throw new InvalidValueError("batch count", count, "an integer from 1 to 1024");
+    }
+    if (!Number.isInteger(size) || size < 1 || size > MAX_PAYLOAD) {
+      throw new InvalidValueError("batch payload size", size, "an integer from 1 to 65535");
+    }
+    return new MessageBatch(count, size);
+  }
+
+  /**
+   * Sends the first `n` slots of a batch from {@linkcode Publication.prepareBatch} with
+   * `sendmmsg`, resuming after partial sends. Never throws for a full buffer: returns how many
+   * went, 0 when the socket would block (the would-block counter counts it).
+   *
+   * @example
+   * ```ts ignore
+   * let done = 0;
+   * while (done < 64) {
+   *   const sent = pub.sendPrepared(batch, 64); // from slot 0; see sendBatch for resuming
+   *   if (sent === 0) await waitForFd(pub.fd, PLATFORM.POLLOUT, 100);
+   *   done += sent;
+   * }
+   * ```
+   *
+   * @param batch The prepared batch.
+   * @param n How many slots, from slot 0.
+   * @returns Datagrams sent.
+   * @throws {SocketError} When the kernel refuses the first datagram.
+   * @throws {ClosedError} After close or intoParts.
+   */
+  sendPrepared(batch: MessageBatch, n: number): number {
+    this.#assertOpen();
+    if (!Number.isInteger(n) || n < 0 || n > batch.count) {
+      throw new InvalidValueError("batch length", n, `an integer from 0 to ${batch.count}`);
+    }
+    if (n === 0) return 0;
+    if (!CAPABILITIES.batchedMessages) {
+      throw new InvalidValueError(
+        "send path",
+        "sendPrepared",
+        "sendBatch: this OS has no sendmmsg",
+      );
+    }
+    this.#counters.sendCalls++;
+    return this.#sendSlots(batch, n, true);
+  }
+
+  /**
+   * The `[source, group, port]` tuple an announce message carries (mctx-core's
+   * `announce_tuple`): the bound source as receivers see it, the canonical group, the port.
+   *
+   * @example
+   * ```ts ignore
+   * pub.announceTuple(); // ["10.0.0.1", "232.1.1.1", 5000]
+   * ```
+   *
+   * @returns Source, group, port.
+   */
+  announceTuple(): [source: string, group: string, port: number] {
+    return [this.localAddr.address, this.destination.address, this.destination.port];
+  }
+
+  /**
+   * A copy of the counters with the time they were read (metrics live in `metrics.ts`).
+   *
+   * @example
+   * ```ts ignore
+   * pub.metricsSnapshot().packetsSent; // 1
+   * ```
+   *
+   * @returns The snapshot.
+   */
+  metricsSnapshot(): PublicationCountersSnapshot {
+    return Object.freeze({
+      publicationId: this.id,
+      ...this.#counters,
+      capturedAt: Object.freeze(captureTime()),
+    });
+  }
+
+  /**
+   * Moves the socket out: the caller owns the returned fd (configured, connected, non-blocking)
+   * and must close it; this publication is closed without closing it.
+   *
+   * @example
+   * ```ts ignore
+   * const { id, config, fd } = pub.intoParts();
+   * ```
+   *
+   * @returns Id, config and fd.
+   * @throws {ClosedError} After close or intoParts.
+   */
+  intoParts(): PublicationParts {
+    this.#assertOpen();
+    const fd = this.#fd;
+    this.#state = "moved";
+    this.#fd = -1;
+    leaked.unregister(this);
+    return Object.freeze({ id: this.id, config: this.config, fd });
+  }
+
+  /**
+   * Closes the socket. Safe to call twice, and after intoParts (then it does nothing).
+   *
+   * @example
+   * ```ts ignore
+   * pub.close();
+   * pub.close(); // no-op
+   * ```
+   */
+  close(): void {
+    if (this.#state !== "open") return;
+    const fd = this.#fd;
+    this.#state = "closed";
+    this.#fd = -1;
+    this.#batch = null;
+    leaked.unregister(this);
+    closeFd(fd);
+  }
+
+  /** Same as {@linkcode Publication.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#state === "closed") throw new ClosedError(`publication ${this.id}`);
+    if (this.#state === "moved") {
+      throw new ClosedError(`publication ${this.id} (its socket was moved out by intoParts)`);
+    }
+  }
+
+  // sendmmsg over slots [0, n), resuming after partial sends; returns the count sent.
+  #sendSlots(batch: MessageBatch, n: number, throwOnFirst: boolean): number {
+    const counters = this.#counters;
+    let sent = 0;
+    while (sent < n) {
+      const result = this.#sendmmsg(this.#fd, batch.headersFrom(sent), n - sent, 0);
+      if (result < 0) {
+        const errno = lastErrno();
+        if (errno === PLATFORM.errno.EINTR) continue;
+        if (errno === PLATFORM.errno.EAGAIN) {
+          counters.wouldBlocks++;
+          break;
+        }
+        if (sent > 0 || !throwOnFirst) break; // the error comes back on the next call
+        counters.sendErrors++;
+        throw socketError(
+          errno,
+          "sendmmsg",
+          `${n} datagrams to ${formatEndpoint(this.destination)}`,
+        );
+      }
+      for (let i = sent; i < sent + result; i++) counters.bytesSent += batch.receivedLength(i);
+      sent += result;
+    }
+    counters.packetsSent += sent;
+    return sent;
+  }
+
+  #sendEach(payloads: readonly Uint8Array[]): number {
+    let sent = 0;
+    for (const payload of payloads) {
+      if (this.trySend(payload) === null) break;
+      sent++;
+    }
+    if (sent === 0) {
+      throw socketError(PLATFORM.errno.EAGAIN, "send", `${payloads.length} datagrams`);
+    }
+    return sent;
+  }
+}
+
+interface Configured {
+  destination: Endpoint;
+  interfaceIndex: number;
+}
+
+// A caller-provided socket: non-blocking, same family, and if already bound, bound compatibly.
+function adoptSocket(fd: number, config: PublicationConfig): { bound: boolean } {
+  setNonBlocking(fd);
+  const local = localEndpoint(fd);
+  const family = config.family;
+  if (local.family !== family) {
+    throw new MismatchError(`address family of socket fd ${fd}`, family, local.family);
+  }
+  const unspecified = parseAddress(local.address).bytes.every((b) => b === 0);
+  if (unspecified && local.port === 0) return { bound: false };
+  if (config.sourceAddr !== undefined) {
+    const wanted = canonicalAddress(stripZone(config.sourceAddr));
+    if (wanted !== local.address) {
+      throw new MismatchError(`source address of socket fd ${fd}`, wanted, local.address);
+    }
+  }
+  if (config.sourcePort !== undefined && config.sourcePort !== local.port) {
+    throw new MismatchError(`source port of socket fd ${fd}`, config.sourcePort, local.port);
+  }
+  return { bound: true };
+}
+
+function configureIpv4(fd: number, config: PublicationConfig, bound: boolean): Configured {
+  const P = PLATFORM;
+  if (!bound && (config.sourceAddr !== undefined || config.sourcePort !== undefined)) {
+    bindTo(fd, { address: config.sourceAddr ?? "0.0.0.0", port: config.sourcePort ?? 0 });
+  }
+  let index = 0;
+  const outgoing = config.outgoingInterface;
+  if (outgoing?.kind === "address") {
+    index = findInterfaceByAddress(canonicalAddress(outgoing.address))?.index ?? 0;
+    setStructOption(fd, P.IPPROTO_IP, P.IP_MULTICAST_IF, ipMreqn("0.0.0.0", outgoing.address, 0), {
+      label: "IP_MULTICAST_IF",
+      value: outgoing.address,
+    });
+  }
+  setIntOption(fd, P.IPPROTO_IP, P.IP_MULTICAST_LOOP, config.loopback ? 1 : 0, "IP_MULTICAST_LOOP");
+  setIntOption(fd, P.IPPROTO_IP, P.IP_MULTICAST_TTL, config.ttl, "IP_MULTICAST_TTL");
+  const dscp = config.dscpValue;
+  if (dscp !== undefined) setIntOption(fd, P.IPPROTO_IP, P.IP_TOS, dscp << 2, "IP_TOS");
+  const destination = Object.freeze({
+    family: "IPv4" as const,
+    address: canonicalAddress(config.group),
+    port: config.port,
+    scopeId: 0,
+  });
+  connectTo(fd, destination);
+  return { destination, interfaceIndex: index };
+}
+
+function configureIpv6(
+  fd: number,
+  config: PublicationConfig,
+  bound: boolean,
+  existing: boolean,
+): Configured {
+  const P = PLATFORM;
+  if (!existing) setIntOption(fd, P.IPPROTO_IPV6, P.IPV6_V6ONLY, 1, "IPV6_V6ONLY");
+  const sourceAddr = config.sourceAddr;
+  const source = sourceAddr === undefined ? undefined : parseAddress(sourceAddr);
+  const sourceText = sourceAddr === undefined ? undefined : canonicalAddress(stripZone(sourceAddr));
+  const outgoing = config.outgoingInterface;
+  const interfaceAddr = outgoing?.kind === "address"
+    ? canonicalAddress(outgoing.address)
+    : undefined;
+  const explicitIndex = outgoing?.kind === "index"
+    ? outgoing.index
+    : interfaceAddr !== undefined
+    ? addressIndex(interfaceAddr)
+    : undefined;
+  let sourceIndex: number | undefined;
+  if (source !== undefined && sourceText !== undefined) {
+    if (source.zone !== undefined) sourceIndex = zoneIndex(source.zone);
+    else if (sourceText === interfaceAddr) sourceIndex = explicitIndex;
+    else if (isLinkLocalUnicast(source.bytes)) {
+      sourceIndex = explicitIndex ?? addressIndex(sourceText);
+    } else sourceIndex = addressIndex(sourceText);
+    if (sourceIndex !== undefined && explicitIndex !== undefined && sourceIndex !== explicitIndex) {
+      throw new MismatchError(
+        `interface index of source ${sourceText}`,
+        explicitIndex,
+        sourceIndex,
+      );
+    }
+  }
+  const index = explicitIndex ?? sourceIndex ?? 0;
+  const bindSource = sourceText ?? interfaceAddr;
+  if (!bound && (bindSource !== undefined || config.sourcePort !== undefined)) {
+    const linkLocal = bindSource !== undefined && isLinkLocalUnicast(bindSource);
+    if (linkLocal && index === 0) {
+      throw new InvalidValueError(
+        "source",
+        bindSource,
+        "a link-local source with a %zone or an interface index",
+      );
+    }
+    bindTo(fd, {
+      address: bindSource ?? "::",
+      port: config.sourcePort ?? 0,
+      scopeId: linkLocal ? index : 0,
+    });
+  }
+  if (index !== 0) {
+    setIntOption(fd, P.IPPROTO_IPV6, P.IPV6_MULTICAST_IF, index, "IPV6_MULTICAST_IF");
+  }
+  setIntOption(
+    fd,
+    P.IPPROTO_IPV6,
+    P.IPV6_MULTICAST_LOOP,
+    config.loopback ? 1 : 0,
+    "IPV6_MULTICAST_LOOP",
+  );
+  setIntOption(fd, P.IPPROTO_IPV6, P.IPV6_MULTICAST_HOPS, config.ttl, "IPV6_MULTICAST_HOPS");
+  const dscp = config.dscpValue;
+  if (dscp !== undefined) setIntOption(fd, P.IPPROTO_IPV6, P.IPV6_TCLASS, dscp << 2, "IPV6_TCLASS");
+  const scopeId = destinationScopeId(config.group, index);
+  const destination = Object.freeze({
+    family: "IPv6" as const,
+    address: canonicalAddress(config.group),
+    port: config.port,
+    scopeId,
+  });
+  connectTo(fd, destination);
+  return { destination, interfaceIndex: index };
+}
+
+function addressIndex(address: string): number {
+  const found = findInterfaceByAddress(address);
+  if (found === null) throw new InterfaceNotFoundError(address);
+  return found.index;
+}
+
+function zoneIndex(zone: string): number {
+  if (/^[0-9]+$/.test(zone)) return Number(zone);
+  const index = interfaceIndex(zone);
+  if (index === 0) throw new InterfaceNotFoundError(zone);
+  return index;
+}
+
+function stripZone(address: string): string {
+  const percent = address.indexOf("%");
+  return percent === -1 ? address : address.slice(0, percent);
+}
+
+function toEndpoint(
+  decoded: { family: "IPv4" | "IPv6"; address: string; port: number; scopeId: number },
+): Endpoint {
+  return {
+    family: decoded.family,
+    address: decoded.address,
+    port: decoded.port,
+    scopeId: decoded.scopeId,
+  };
+}
+
+/**
+ * An endpoint as text: `239.1.2.3:5000`, `[ff32::1%3]:5000`.
+ *
+ * @example
+ * ```ts
+ * import { formatEndpoint } from "./publication.ts";
+ * formatEndpoint({ family: "IPv6", address: "ff32::1", port: 5000, scopeId: 3 }); // "[ff32::1%3]:5000"
+ * ```
+ *
+ * @param endpoint The endpoint.
+ * @returns The text.
+ */
+export function formatEndpoint(endpoint: Endpoint): string {
+  if (endpoint.family === "IPv4") return `${endpoint.address}:${endpoint.port}`;
+  const scope = endpoint.scopeId ? `%${endpoint.scopeId}` : "";
+  return `[${endpoint.address}${scope}]:${endpoint.port}`;
+}
