@@ -293,9 +293,9 @@ function controlView(control: Uint8Array): DataView {
  */
 export class ReceivedMetadata {
   /** Received IPv4 TTL or IPv6 hop limit; -1 when not reported. */
-  ttl = -1;
+  ttl: number = -1;
   /** Received IPv4 TOS byte or IPv6 traffic class; -1 when not reported. */
-  tos = -1;
+  tos: number = -1;
   /** Arrival interface index (packet info); 0 when not reported. */
   interfaceIndex = 0;
   /** Destination address family from packet info, or null. */
@@ -303,7 +303,7 @@ export class ReceivedMetadata {
   /** Destination address bytes (4 or 16 used) from packet info. */
   readonly destination: Uint8Array = new Uint8Array(16);
   /** Kernel receive time (SO_TIMESTAMPNS, CLOCK_REALTIME) in ns; -1n when not reported. */
-  timestampNs = -1n;
+  timestampNs: bigint = -1n;
 
   /** Forgets the previous datagram's values. */
   clear(): void {
