@@ -16,6 +16,10 @@
 
 import { InvalidValueError, MismatchError } from "./errors.ts";
 import type { CaptureTime, PublicationCountersSnapshot } from "./publication.ts";
+
+// Re-exported so that this entry point documents every type it exposes.
+export type { CaptureTime, PublicationCountersSnapshot } from "./publication.ts";
+export type { ContextCountersSnapshot } from "./context.ts";
 import type { ContextCountersSnapshot } from "./context.ts";
 
 /** Per-interval changes and rates of a publication's counters. */
