@@ -1,0 +1,310 @@
+/**
+ * `mcast-status`: which multicast groups this host (or network namespace) is joined to, per
+ * interface, with the filter mode and sources, the operational IGMP/MLD version and the
+ * `force_igmp_version` / `force_mld_version` settings. Reads `/proc/net/igmp`, `/proc/net/igmp6`,
+ * `/proc/net/mcfilter` and `/proc/net/mcfilter6` (through libc: see `ffi/procfs.ts`).
+ *
+ * ```sh
+ * deno task mcast-status            # memberships, kernel defaults (224.0.0.1, ff02::1 …) hidden
+ * deno task mcast-status --all -i eth0
+ * deno task mcast-status --json     # { "interfaces": [ … ] }, CONTRACT "mcast-status"
+ * deno task mcast-status --watch    # redraw every second until Ctrl-C
+ * ```
+ *
+ * `--watch --json` prints one compact JSON object per line every second (NDJSON), for scripts
+ * that follow membership changes.
+ *
+ * @module
+ */
+
+import Table from "cli-table3";
+import { createProgram, EXIT, runTool } from "./_cli.ts";
+import { colors, LiveView } from "./_dashboard.ts";
+import { type NetworkInterface, resolveInterface } from "../ffi/interfaces.ts";
+import { readKernelFile } from "../ffi/procfs.ts";
+import {
+  type GroupState,
+  type InterfaceState,
+  type MulticastState,
+  readMulticastState,
+  withoutKernelDefaults,
+} from "../lib/proc_igmp.ts";
+
+const NAME = "mcast-status";
+const WATCH_INTERVAL_MS = 1000;
+
+/** The parsed command line. */
+interface StatusArgs {
+  all: boolean;
+  interface?: string;
+  json: boolean;
+  watch: boolean;
+}
+
+const EXAMPLES = [
+  "mcast-status                  # current memberships, kernel defaults hidden",
+  "mcast-status --all            # include 224.0.0.1, ff02::1, solicited-node groups …",
+  "mcast-status -i eth0          # one interface (name, index or local address)",
+  "mcast-status --json | jq '.interfaces[].groups[].group'",
+  "mcast-status --watch          # redraw every second until Ctrl-C",
+  "mcast-status --watch --json   # one JSON object per line, every second",
+];
+
+const NOTES = `Notes:
+  mode INCLUDE lists the only sources accepted (SSM, (S,G) joins); EXCLUDE with no sources is an
+  any-source (*,G) join. Users counts the sockets (and kernel users) joined to the group.
+  IGMP is the version the kernel speaks now (the forced one, or v1/v2 while an older querier was
+  heard); MLD is 2 unless force_mld_version is 1. A force value of 0 means not forced.
+  Without --all the table leaves out interfaces that have only kernel-default groups; --json
+  always lists every interface that has IPv4 or IPv6 multicast state.
+  --watch: on a terminal the view is redrawn in place; otherwise a new table is printed every
+  second; with --json one compact JSON object per line every second.
+`;
+
+function parseArgs(argv: string[]): StatusArgs | null {
+  let parsed: StatusArgs | null = null;
+  const program = createProgram(
+    NAME,
+    "Show this host's multicast group memberships per interface (IGMP/MLD)",
+    EXAMPLES,
+  )
+    .option("-a, --all", "include the groups the kernel joins by itself (224.0.0.1, ff02::1 …)")
+    .option("-i, --interface <iface>", "only this interface (name, index or local address)")
+    .option("--json", "print the state as one JSON object")
+    .option("-w, --watch", "refresh every second until Ctrl-C")
+    .addHelpText("after", NOTES)
+    .action(() => {
+      const o = program.opts<
+        { all?: boolean; interface?: string; json?: boolean; watch?: boolean }
+      >();
+      parsed = {
+        all: o.all ?? false,
+        interface: o.interface,
+        json: o.json ?? false,
+        watch: o.watch ?? false,
+      };
+    });
+  program.parse(argv, { from: "user" });
+  return parsed;
+}
+
+/**
+ * Runs `mcast-status` with the given arguments.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./mcast_status.ts";
+ * const code = await main(["--json", "-i", "lo"]);
+ * ```
+ *
+ * @param args The command-line arguments (without the program name).
+ * @returns The exit code.
+ */
+export async function main(args: string[]): Promise<number> {
+  const parsed = parseArgs(args);
+  if (parsed === null) return EXIT.ok; // --help / --version were handled by commander
+  // An unknown interface is a usage error (InterfaceNotFoundError → exit 2), found before reading.
+  const only = parsed.interface === undefined ? undefined : resolveInterface(parsed.interface);
+  const snapshot = () => readState(parsed, only);
+
+  if (!parsed.watch) {
+    const state = await snapshot();
+    write(parsed.json ? `${JSON.stringify(state, null, 2)}\n` : render(state, parsed));
+    return EXIT.ok;
+  }
+  return await watch(parsed, snapshot);
+}
+
+/** Reads the state in the contract's shape, filtered by `--all` and `-i`. */
+async function readState(
+  args: StatusArgs,
+  only: NetworkInterface | undefined,
+): Promise<MulticastState> {
+  const full = await readMulticastState();
+  const state = args.all ? full : withoutKernelDefaults(full);
+  let interfaces = state.interfaces;
+  if (only !== undefined) {
+    const found = interfaces.find((iface) => iface.index === only.index);
+    interfaces = [found ?? emptyInterface(only)];
+  }
+  return { interfaces: interfaces.map(contractShape) };
+}
+
+/** An interface the kernel lists no multicast state for (no IPv4/IPv6 configured yet). */
+function emptyInterface(iface: NetworkInterface): InterfaceState {
+  const sysctl = (path: string) => {
+    try {
+      const text = readKernelFile(path).trim();
+      return /^\d{1,3}$/.test(text) ? Number(text) : null;
+    } catch {
+      return null;
+    }
+  };
+  const forceMld = sysctl(`/proc/sys/net/ipv6/conf/${iface.name}/force_mld_version`);
+  return {
+    name: iface.name,
+    index: iface.index,
+    igmp_version: null,
+    force_igmp_version: sysctl(`/proc/sys/net/ipv4/conf/${iface.name}/force_igmp_version`),
+    mld_version: forceMld === null ? null : forceMld === 1 ? 1 : 2,
+    force_mld_version: forceMld,
+    groups: [],
+  };
+}
+
+/** Exactly the keys of CONTRACT "mcast-status", in its order. */
+function contractShape(iface: InterfaceState): InterfaceState {
+  return {
+    name: iface.name,
+    index: iface.index,
+    igmp_version: iface.igmp_version,
+    force_igmp_version: iface.force_igmp_version,
+    mld_version: iface.mld_version,
+    force_mld_version: iface.force_mld_version,
+    groups: iface.groups.map((group: GroupState): GroupState => ({
+      group: group.group,
+      family: group.family,
+      users: group.users,
+      mode: group.mode,
+      sources: [...group.sources],
+    })),
+  };
+}
+
+/** The human view: one heading and one table per interface. */
+function render(state: MulticastState, args: StatusArgs): string {
+  const shown = args.all || args.interface !== undefined
+    ? state.interfaces
+    : state.interfaces.filter((iface) => iface.groups.length > 0);
+  const hidden = state.interfaces.length - shown.length;
+  const blocks: string[] = [];
+  for (const iface of shown) blocks.push(renderInterface(iface));
+  if (shown.length === 0) {
+    blocks.push(
+      args.all
+        ? "No multicast state: no interface has IPv4 or IPv6 multicast groups.\n"
+        : "No multicast group memberships besides the kernel's own (--all shows them).\n",
+    );
+  } else if (hidden > 0) {
+    blocks.push(
+      colors.dim(
+        `${hidden} more interface${hidden === 1 ? "" : "s"} with only kernel-default groups ` +
+          "(--all shows them)\n",
+      ),
+    );
+  }
+  return blocks.join("\n");
+}
+
+function renderInterface(iface: InterfaceState): string {
+  const heading = `${colors.bold(iface.name)} ${colors.dim(`(index ${iface.index})`)}  ` +
+    `${versionText("IGMP", iface.igmp_version, "force_igmp_version", iface.force_igmp_version)}` +
+    `  ·  ${versionText("MLD", iface.mld_version, "force_mld_version", iface.force_mld_version)}`;
+  if (iface.groups.length === 0) return `${heading}\n  ${colors.dim("no groups")}\n`;
+  const table = new Table({
+    head: ["Group", "Family", "Users", "Mode", "Sources"].map((h) => colors.cyan(h)),
+    // cli-table3 colours heads and borders by itself, unaware of NO_COLOR or pipes: we do it.
+    style: { head: [], border: [] },
+    chars: { "mid": "", "left-mid": "", "mid-mid": "", "right-mid": "" },
+    colAligns: ["left", "left", "right", "left", "left"],
+  });
+  for (const group of iface.groups) {
+    table.push([
+      group.group,
+      group.family,
+      String(group.users),
+      group.mode === "INCLUDE" ? colors.green(group.mode) : group.mode,
+      sourcesText(group),
+    ]);
+  }
+  return `${heading}\n${table.toString()}\n`;
+}
+
+function versionText(
+  protocol: string,
+  version: number | null,
+  sysctl: string,
+  forced: number | null,
+): string {
+  const operational = version === null ? `${protocol} -` : `${protocol}v${version}`;
+  const force = forced === null
+    ? `${sysctl} unknown`
+    : forced === 0
+    ? `${sysctl}=0 (not forced)`
+    : colors.yellow(`${sysctl}=${forced}`);
+  return `${operational} ${colors.dim("[")}${force}${colors.dim("]")}`;
+}
+
+function sourcesText(group: GroupState): string {
+  if (group.sources.length === 0) {
+    return group.mode === "EXCLUDE" ? colors.dim("any source") : colors.dim("none");
+  }
+  const list = group.sources.join(", ");
+  return group.mode === "EXCLUDE" ? `all except ${list}` : list;
+}
+
+/** `--watch`: redraw (terminal), reprint (pipe) or one JSON line per second until a signal. */
+async function watch(
+  args: StatusArgs,
+  snapshot: () => Promise<MulticastState>,
+): Promise<number> {
+  const stop = new AbortController();
+  const onSignal = () => stop.abort();
+  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+
+  const live = !args.json && Deno.stdout.isTerminal();
+  let frame = "";
+  const view = live ? new LiveView(() => frame, { fps: 1 }) : undefined;
+  const started = performance.now();
+  try {
+    for (let tick = 0; !stop.signal.aborted; tick++) {
+      const state = await snapshot();
+      const stamp = new Date().toLocaleTimeString("en-GB", { hour12: false });
+      if (args.json) {
+        if (!write(`${JSON.stringify(state)}\n`)) break;
+      } else if (view !== undefined) {
+        frame = `${colors.dim(`Every 1s: mcast-status  ${stamp}  (Ctrl-C to stop)`)}\n\n` +
+          render(state, args).trimEnd();
+        if (tick === 0) view.start();
+        else view.draw();
+      } else if (!write(`--- ${stamp}\n${render(state, args)}\n`)) {
+        break;
+      }
+      await sleepUntil(started + (tick + 1) * WATCH_INTERVAL_MS, stop.signal);
+    }
+  } finally {
+    view?.stop();
+    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
+  }
+  return EXIT.ok;
+}
+
+function sleepUntil(deadline: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, Math.max(0, deadline - performance.now()));
+    signal.addEventListener("abort", done);
+  });
+}
+
+/** Writes all of `text` to stdout; false when the reader went away (a closed pipe). */
+function write(text: string): boolean {
+  const bytes = new TextEncoder().encode(text);
+  try {
+    for (let offset = 0; offset < bytes.length;) {
+      offset += Deno.stdout.writeSync(bytes.subarray(offset));
+    }
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.BrokenPipe) return false;
+    throw error;
+  }
+}
+
+if (import.meta.main) await runTool(NAME, main);
