@@ -11,6 +11,23 @@ export const colors: ReturnType<typeof pc.createColors> = pc.createColors(
   Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
 );
 
+// stdout as log-update sees it, with a size even when the pseudo-terminal reports 0 rows or
+// columns (tmux/script before a resize), where log-update would otherwise clip every frame away.
+function terminalStream(): NodeJS.WritableStream {
+  const stdout = process.stdout;
+  const view = {
+    isTTY: stdout.isTTY,
+    write: (chunk: string) => stdout.write(chunk),
+    get columns(): number {
+      return stdout.columns || 80;
+    },
+    get rows(): number {
+      return stdout.rows || 24;
+    },
+  };
+  return view as unknown as NodeJS.WritableStream;
+}
+
 /** Options of {@linkcode LiveView}. */
 export interface LiveViewOptions {
   /**
@@ -32,7 +49,7 @@ export class LiveView {
 
   constructor(render: () => string, options: LiveViewOptions = {}) {
     this.#render = render;
-    this.#log = createLogUpdate(process.stdout, { showCursor: false });
+    this.#log = createLogUpdate(terminalStream(), { showCursor: false });
     this.#intervalMs = 1000 / Math.min(4, Math.max(0.2, options.fps ?? 4));
   }
 
