@@ -1,0 +1,375 @@
+// Pacing for mcast-send: a token bucket on the monotonic clock (pure, with an injectable clock, so
+// its arithmetic is unit-tested), the plan that turns a packet rate into wake-ups and batch
+// sizes, and the loop that drives a send function until the count, the duration or a signal ends
+// the run.
+//
+// Tokens are computed from the absolute origin on every call (floor(elapsed × rate) + 1), never
+// accumulated interval by interval, so the long-run rate has no drift: after any number of
+// wake-ups at any jitter, the packets due by time t are exactly those a perfect clock would send.
+
+import { PLATFORM } from "../ffi/constants.ts";
+import { clockNs, sleepUntilMonotonic } from "../ffi/socket.ts";
+
+/** A monotonic clock that can also sleep until an absolute time. */
+export interface PacerClock {
+  /** The current time, nanoseconds. */
+  now(): bigint;
+  /** Resolves at or after `deadlineNs`. */
+  sleepUntil(deadlineNs: bigint): Promise<void>;
+}
+
+/**
+ * CLOCK_MONOTONIC with absolute-deadline sleeps (`clock_nanosleep(TIMER_ABSTIME)`).
+ *
+ * @example
+ * ```ts ignore
+ * import { monotonicClock } from "./_pacer.ts";
+ * await monotonicClock.sleepUntil(monotonicClock.now() + 1_000_000n);
+ * ```
+ */
+export const monotonicClock: PacerClock = {
+  now: () => clockNs(PLATFORM.CLOCK_MONOTONIC),
+  sleepUntil: sleepUntilMonotonic,
+};
+
+/** Options of {@linkcode TokenBucket}. */
+export interface TokenBucketOptions {
+  /** When the first token is available (the bucket starts with one token at this time). */
+  startNs: bigint;
+  /**
+   * The most tokens the bucket holds; tokens earned beyond it are forfeited (a sender that fell
+   * behind catches up by at most this many packets at once).
+   *
+   * @default {1}
+   */
+  capacity?: number;
+}
+
+/**
+ * A token bucket at `ratePps` tokens per second: one token at `startNs`, then one every
+ * 1/`ratePps` seconds, at most `capacity` held at once.
+ *
+ * @example
+ * ```ts
+ * import { TokenBucket } from "./_pacer.ts";
+ * const bucket = new TokenBucket(1000, { startNs: 0n, capacity: 10 });
+ * bucket.available(0n); // 1
+ * bucket.take(1);
+ * bucket.available(5_000_000n); // 5 (tokens at 1, 2, 3, 4 and 5 ms)
+ * bucket.dueNs(10); // 10_000_000n
+ * ```
+ */
+export class TokenBucket {
+  /** Tokens per second. */
+  readonly ratePps: number;
+  /** The most tokens held at once. */
+  readonly capacity: number;
+  /** When the first token was available. */
+  readonly startNs: bigint;
+  #taken = 0;
+  #forfeited = 0;
+
+  /**
+   * Constructs a new instance.
+   *
+   * @param ratePps Tokens per second, above zero.
+   * @param options The start time and the capacity.
+   */
+  constructor(ratePps: number, options: TokenBucketOptions) {
+    if (!(ratePps > 0) || !Number.isFinite(ratePps)) {
+      throw new RangeError(`Invalid rate: ${ratePps} (expected a finite number above zero)`);
+    }
+    const capacity = options.capacity ?? 1;
+    if (!Number.isSafeInteger(capacity) || capacity < 1) {
+      throw new RangeError(`Invalid capacity: ${capacity} (expected an integer of 1 or more)`);
+    }
+    this.ratePps = ratePps;
+    this.capacity = capacity;
+    this.startNs = options.startNs;
+  }
+
+  /** Tokens taken so far. */
+  get taken(): number {
+    return this.#taken;
+  }
+
+  /** Tokens lost because the bucket was full (the sender was late by more than its capacity). */
+  get forfeited(): number {
+    return this.#forfeited;
+  }
+
+  /**
+   * Tokens earned from the start up to `nowNs` (taken, forfeited and available together).
+   *
+   * @param nowNs The time.
+   * @returns The count.
+   */
+  earned(nowNs: bigint): number {
+    if (nowNs < this.startNs) return 0;
+    return Math.floor(Number(nowNs - this.startNs) * this.ratePps / 1e9) + 1;
+  }
+
+  /**
+   * Tokens available at `nowNs`; when more than the capacity have piled up, the excess is
+   * forfeited for good.
+   *
+   * @param nowNs The time, not before the previous call's.
+   * @returns The tokens that may be spent now.
+   */
+  available(nowNs: bigint): number {
+    const available = this.earned(nowNs) - this.#taken - this.#forfeited;
+    if (available <= this.capacity) return Math.max(0, available);
+    this.#forfeited += available - this.capacity;
+    return this.capacity;
+  }
+
+  /**
+   * Spends `n` tokens (packets sent).
+   *
+   * @param n The count, at most what {@linkcode TokenBucket.available} returned.
+   */
+  take(n: number): void {
+    this.#taken += n;
+  }
+
+  /**
+   * The earliest time at which `n` tokens are available (in the past when they already are).
+   *
+   * @param n Tokens wanted, 1 to the capacity.
+   * @returns Monotonic nanoseconds.
+   */
+  dueNs(n: number): bigint {
+    // The index (1-based) of the last token needed is k = taken + forfeited + n; token k is
+    // earned at start + (k - 1) / rate.
+    const k = this.#taken + this.#forfeited + Math.min(Math.max(1, n), this.capacity);
+    let due = this.startNs + BigInt(Math.ceil((k - 1) * 1e9 / this.ratePps));
+    // Guard against the float rounding of the two divisions disagreeing by a nanosecond.
+    while (this.earned(due) < k) due += 1n;
+    return due;
+  }
+}
+
+/** Options of {@linkcode pacingPlan}. */
+export interface PacingPlanOptions {
+  /**
+   * The shortest sleep worth taking: below this per-packet interval, packets go out in bursts of
+   * several per wake-up (one `sendmmsg`).
+   *
+   * @default {1_000_000}
+   */
+  minWakeNs?: number;
+  /**
+   * The most packets in one send call (batch slots).
+   *
+   * @default {256}
+   */
+  maxBatch?: number;
+  /**
+   * How far behind, in seconds of packets, the sender may catch up in a burst after it was
+   * delayed; beyond that the schedule moves on (token bucket capacity).
+   *
+   * @default {0.1}
+   */
+  catchUpSeconds?: number;
+}
+
+/** How a rate is paced. */
+export interface PacingPlan {
+  /** Packets per second, or null for unpaced (`max`). */
+  ratePps: number | null;
+  /** Packets the sender waits for before it wakes (1 when the interval is long enough). */
+  perWakeup: number;
+  /** Batch slots: the most packets handed to one send call. */
+  batch: number;
+  /** Token bucket capacity (see {@linkcode PacingPlanOptions.catchUpSeconds}). */
+  capacity: number;
+}
+
+/**
+ * Chooses wake-ups and batch sizes for a rate: one packet per wake-up while the interval is at
+ * least `minWakeNs`, else ⌈minWakeNs / interval⌉ packets per wake-up (bounded by `maxBatch`);
+ * unpaced sends use full batches.
+ *
+ * @example
+ * ```ts
+ * import { pacingPlan } from "./_pacer.ts";
+ * pacingPlan(25); // { ratePps: 25, perWakeup: 1, batch: 1, capacity: 3 }
+ * pacingPlan(10_000).perWakeup; // 10 (one wake-up per millisecond)
+ * pacingPlan(null).batch; // 256
+ * ```
+ *
+ * @param ratePps Packets per second, or null for `max`.
+ * @param options Limits.
+ * @returns The plan.
+ */
+export function pacingPlan(ratePps: number | null, options: PacingPlanOptions = {}): PacingPlan {
+  const minWakeNs = options.minWakeNs ?? 1_000_000;
+  const maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 256));
+  const catchUp = options.catchUpSeconds ?? 0.1;
+  if (ratePps === null) return { ratePps: null, perWakeup: maxBatch, batch: maxBatch, capacity: 0 };
+  const intervalNs = 1e9 / ratePps;
+  const perWakeup = intervalNs >= minWakeNs
+    ? 1
+    : Math.min(maxBatch, Math.ceil(minWakeNs / intervalNs));
+  const capacity = Math.max(2 * perWakeup, Math.ceil(ratePps * catchUp));
+  return { ratePps, perWakeup, batch: perWakeup, capacity };
+}
+
+/** Why {@linkcode pace} returned. */
+export type PaceStop = "count" | "duration" | "signal";
+
+/** Options of {@linkcode pace}. */
+export interface PaceOptions {
+  /** The plan from {@linkcode pacingPlan}. */
+  plan: PacingPlan;
+  /**
+   * Sends up to `max` packets (at least 1) and returns how many went. Returning 0 means nothing
+   * could be sent now (it should have waited for the socket before returning).
+   */
+  send(max: number): number | Promise<number>;
+  /** Stop after exactly this many packets. */
+  count?: number;
+  /** Stop after this many nanoseconds; undefined or 0 = no limit. */
+  durationNs?: bigint;
+  /** Stops the run (checked at least every `maxSleepNs`). */
+  signal?: AbortSignal;
+  /**
+   * The clock.
+   *
+   * @default {monotonicClock}
+   */
+  clock?: PacerClock;
+  /**
+   * The longest single sleep, so that a signal is noticed promptly.
+   *
+   * @default {200_000_000n}
+   */
+  maxSleepNs?: bigint;
+  /**
+   * While sending without sleeping (unpaced, or catching up), call `onYield` this often so that
+   * timers (the dashboard) and signal handlers get to run.
+   *
+   * @default {5_000_000n}
+   */
+  yieldEveryNs?: bigint;
+  /**
+   * Lets the event loop run.
+   *
+   * @default {a zero-delay timer}
+   */
+  onYield?: () => Promise<unknown>;
+  /**
+   * When the count ends the run, wait until the next packet would have been due, so that N
+   * packets at rate R take N / R seconds (not (N − 1) / R).
+   *
+   * @default {true}
+   */
+  finishInterval?: boolean;
+}
+
+/** What {@linkcode pace} did. */
+export interface PaceResult {
+  /** Packets sent. */
+  packets: number;
+  /** When the run started. */
+  startNs: bigint;
+  /** When it ended. */
+  endNs: bigint;
+  /** Why it ended. */
+  stoppedBy: PaceStop;
+}
+
+/**
+ * Drives `send` at the plan's rate until the count is reached, the duration is over or the
+ * signal fires. Sleeps are absolute deadlines on the clock; packets due before the end of the
+ * duration are all sent (⌈duration × rate⌉ of them), later ones never.
+ *
+ * @example
+ * ```ts ignore
+ * import { pace, pacingPlan } from "./_pacer.ts";
+ * const result = await pace({ plan: pacingPlan(1000), count: 100, send: (n) => n });
+ * result.packets; // 100, in about 0.1 s
+ * ```
+ *
+ * @param options What to send, how fast and for how long.
+ * @returns Packets sent, start and end time, and why it stopped.
+ */
+export async function pace(options: PaceOptions): Promise<PaceResult> {
+  const { plan, send, signal } = options;
+  const clock = options.clock ?? monotonicClock;
+  const maxSleepNs = options.maxSleepNs ?? 200_000_000n;
+  const yieldEveryNs = options.yieldEveryNs ?? 5_000_000n;
+  const onYield = options.onYield ?? (() => new Promise((resolve) => setTimeout(resolve, 0)));
+  const count = options.count ?? Infinity;
+  const startNs = clock.now();
+  const durationNs = options.durationNs ?? 0n;
+  const deadlineNs = durationNs > 0n ? startNs + durationNs : null;
+  const bucket = plan.ratePps === null
+    ? null
+    : new TokenBucket(plan.ratePps, { startNs, capacity: plan.capacity });
+  const batch = Math.max(1, plan.batch);
+  let packets = 0;
+  let lastYieldNs = startNs;
+  let stoppedBy: PaceStop;
+
+  for (;;) {
+    if (signal?.aborted) {
+      stoppedBy = "signal";
+      break;
+    }
+    if (packets >= count) {
+      stoppedBy = "count";
+      if (bucket !== null && (options.finishInterval ?? true)) {
+        await sleepUntilEnd(bucket.dueNs(1), deadlineNs, clock, maxSleepNs, signal);
+      }
+      break;
+    }
+    let now = clock.now();
+    const over = deadlineNs !== null && now >= deadlineNs;
+    const remaining = count - packets;
+    let allowed = Math.min(remaining, batch);
+    if (bucket !== null) {
+      // Only tokens due strictly before the deadline count.
+      const available = bucket.available(over ? deadlineNs - 1n : now);
+      const wanted = Math.min(plan.perWakeup, remaining);
+      if (available < wanted && !(over && available > 0)) {
+        if (over) {
+          stoppedBy = "duration";
+          break;
+        }
+        let wake = bucket.dueNs(wanted);
+        if (deadlineNs !== null && wake > deadlineNs) wake = deadlineNs;
+        if (wake > now + maxSleepNs) wake = now + maxSleepNs;
+        await clock.sleepUntil(wake);
+        lastYieldNs = clock.now();
+        continue;
+      }
+      allowed = Math.min(allowed, available);
+    } else if (over) {
+      stoppedBy = "duration";
+      break;
+    }
+    const sent = await send(allowed);
+    packets += sent;
+    bucket?.take(sent);
+    now = clock.now();
+    if (now - lastYieldNs >= yieldEveryNs) {
+      await onYield();
+      lastYieldNs = clock.now();
+    }
+  }
+  return { packets, startNs, endNs: clock.now(), stoppedBy };
+}
+
+async function sleepUntilEnd(
+  targetNs: bigint,
+  deadlineNs: bigint | null,
+  clock: PacerClock,
+  maxSleepNs: bigint,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const end = deadlineNs !== null && deadlineNs < targetNs ? deadlineNs : targetNs;
+  for (let now = clock.now(); now < end && !signal?.aborted; now = clock.now()) {
+    await clock.sleepUntil(end < now + maxSleepNs ? end : now + maxSleepNs);
+  }
+}
