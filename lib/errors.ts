@@ -228,6 +228,7 @@ export class ClosedError extends McastError {
 }
 
 function formatValue(value: unknown): string {
+  if (value === null || value === undefined) return "none";
   if (typeof value === "string") return JSON.stringify(value);
   if (typeof value === "bigint") return `${value}n`;
   if (value instanceof Uint8Array) return `${value.length} bytes`;

@@ -1,0 +1,400 @@
+/**
+ * What `mcast-receive` shows: the live dashboard, the plain status line for non-terminal runs and
+ * the final summary. Everything here is a pure function of a {@linkcode ReceiveViewState} (the
+ * receiver statistics' summary plus the run's facts), so it is unit-tested without a terminal;
+ * colours come in as a parameter (`picocolors`, which yields plain text when colour is off).
+ *
+ * @module
+ */
+
+import pc from "picocolors";
+import type { ExpectationResult } from "./_expectations.ts";
+import { colors as defaultColors, formatBitrate, formatDuration, sparkline } from "./_dashboard.ts";
+import type {
+  GapJson,
+  ReceiverStatus,
+  ReceiverSummaryJson,
+  SenderJson,
+} from "../lib/receiver_stats.ts";
+
+/** A colour set: `picocolors.createColors(enabled)`. */
+export type Colors = ReturnType<typeof pc.createColors>;
+
+/** Colours that are all off: plain text. */
+export const NO_COLORS: Colors = pc.createColors(false);
+
+/** Recent receive rate. */
+export interface RateView {
+  /** Datagrams per second over the last second (MCAS and foreign). */
+  pps: number;
+  /** Bits per second of UDP payload over the last second. */
+  bps: number;
+  /** Packets per second of the last seconds, oldest first, for the sparkline. */
+  history: readonly number[];
+}
+
+/** Everything the views show. */
+export interface ReceiveViewState {
+  /** The tool version. */
+  version: string;
+  /** The group. */
+  group: string;
+  /** The SSM source, or null for an any-source join. */
+  source: string | null;
+  /** UDP port. */
+  port: number;
+  /** The interface joined on, or null when the kernel chose it. */
+  interface: string | null;
+  /** The membership protocol and version as shown: `"IGMPv3"`, `"IGMPv2 (forced)"`, `"MLDv2"`. */
+  membership: string;
+  /** Seconds since the join. */
+  elapsedS: number;
+  /** `--duration`, 0 for until interrupted. */
+  durationS: number;
+  /** Recent rate. */
+  rate: RateView;
+  /** The statistics summary (`ReceiverStats.summary()`). */
+  summary: ReceiverSummaryJson;
+  /** Evaluated expectations, or null when no expectation flag was given. */
+  expectations: readonly ExpectationResult[] | null;
+  /** True for the final frame / summary after the run ended. */
+  final: boolean;
+}
+
+/** Options of the renderers. */
+export interface RenderOptions {
+  /**
+   * Colours to use; `NO_COLORS` for plain text.
+   *
+   * @default {the colours of `_dashboard.ts` (on for a terminal without NO_COLOR)}
+   */
+  colors?: Colors;
+  /**
+   * Most senders listed (the first ones seen); the rest are counted.
+   *
+   * @default {6}
+   */
+  maxSenders?: number;
+  /**
+   * Most gaps listed (the newest).
+   *
+   * @default {5}
+   */
+  maxGaps?: number;
+}
+
+/**
+ * The hop-count text of a sender: `recv 63, sender set 64 — 1 hop away`.
+ *
+ * @example
+ * ```ts
+ * import { describeHops } from "./_receive_view.ts";
+ * describeHops({ received: 63, original: 64, hops: 1 }); // "recv 63, sender set 64 — 1 hop away"
+ * describeHops({ received: 64, original: 64, hops: 0 }); // "recv 64, sender set 64 — same link (0 hops)"
+ * ```
+ *
+ * @param ttl The sender's `ttl` member of the summary.
+ * @returns One line.
+ */
+export function describeHops(ttl: SenderJson["ttl"]): string {
+  if (ttl.received === null || ttl.hops === null) {
+    return `TTL not reported by the kernel, sender set ${ttl.original}`;
+  }
+  const head = `recv ${ttl.received}, sender set ${ttl.original}`;
+  if (ttl.hops === 0) return `${head} — same link (0 hops)`;
+  if (ttl.hops < 0) return `${head} — received TTL above the original (sender lies?)`;
+  return `${head} — ${ttl.hops} ${ttl.hops === 1 ? "hop" : "hops"} away`;
+}
+
+/**
+ * The DSCP text of a sender: `AF11, sender set EF — REMARKED` or `EF, sender set EF — preserved`.
+ *
+ * @example
+ * ```ts
+ * import { describeDscp } from "./_receive_view.ts";
+ * describeDscp({ received: "af11", original: "ef", remarked: true }); // "AF11, sender set EF — REMARKED"
+ * ```
+ *
+ * @param dscp The sender's `dscp` member of the summary.
+ * @returns One line.
+ */
+export function describeDscp(dscp: SenderJson["dscp"]): string {
+  if (dscp.received === null || dscp.remarked === null) {
+    return `DSCP not reported by the kernel, sender set ${dscpLabel(dscp.original)}`;
+  }
+  const head = `${dscpLabel(dscp.received)}, sender set ${dscpLabel(dscp.original)}`;
+  return `${head} — ${dscp.remarked ? "REMARKED" : "preserved"}`;
+}
+
+/**
+ * The live dashboard (and, with `final`, the closing summary): status, join, rate with a
+ * sparkline, totals, one block per sender, the gap log and the expectations.
+ *
+ * @example
+ * ```ts ignore
+ * import { NO_COLORS, renderDashboard } from "./_receive_view.ts";
+ * console.log(renderDashboard(state, { colors: NO_COLORS }));
+ * ```
+ *
+ * @param state What to show.
+ * @param options Colours and list lengths.
+ * @returns The lines, joined with newlines (no trailing newline).
+ */
+export function renderDashboard(state: ReceiveViewState, options: RenderOptions = {}): string {
+  const c = options.colors ?? defaultColors;
+  const maxSenders = options.maxSenders ?? 6;
+  const maxGaps = options.maxGaps ?? 5;
+  const { summary, rate } = state;
+  const t = summary.totals;
+  const lines: string[] = [];
+
+  const when = state.final
+    ? `ran ${formatDuration(state.elapsedS)}`
+    : state.durationS > 0
+    ? `${formatDuration(state.elapsedS)} of ${formatDuration(state.durationS)}`
+    : formatDuration(state.elapsedS);
+  lines.push(
+    `${c.bold("mcast-receive")} ${c.dim(state.version)}  ${statusBadge(summary.status, c)}  ` +
+      c.dim(when),
+  );
+  lines.push(
+    `${c.dim("join")}     ${joinText(state)}  ${c.dim("port")} ${state.port}  ` +
+      `${c.dim("on")} ${state.interface ?? "routing default"}  ${state.membership}`,
+  );
+  const rateText = state.final
+    ? `average ${formatNumber(state.elapsedS > 0 ? t.packets / state.elapsedS : 0)} pps, ` +
+      formatBitrate(state.elapsedS > 0 ? (t.bytes * 8) / state.elapsedS : 0)
+    : `${formatNumber(rate.pps)} pps  ${formatBitrate(rate.bps)}`;
+  const spark = rate.history.length > 0 ? `  ${c.cyan(sparkline(rate.history))}` : "";
+  lines.push(`${c.dim("rate")}     ${rateText}${spark}`);
+  lines.push(
+    `${c.dim("totals")}   packets ${t.packets}  bytes ${t.bytes}  ` +
+      `lost ${warnIf(t.lost, c)} (${formatPercent(lossOf(t.lost, t.packets - t.duplicates))})  ` +
+      `dup ${warnIf(t.duplicates, c)}  reord ${warnIf(t.reordered, c)}`,
+  );
+  lines.push(
+    `         restarts ${warnIf(t.restarts, c)}  foreign ${warnIf(t.foreign, c)}  ` +
+      `stalls ${warnIf(t.stalls, c)}  senders ${summary.senders.length}`,
+  );
+
+  lines.push("");
+  if (summary.senders.length === 0) {
+    lines.push(c.dim(summary.status === "WAITING" ? "waiting for MCAS datagrams…" : "no senders"));
+  } else {
+    lines.push(c.bold(`senders (${summary.senders.length})`));
+    for (const sender of summary.senders.slice(0, maxSenders)) {
+      lines.push(...senderLines(sender, c));
+    }
+    const more = summary.senders.length - maxSenders;
+    if (more > 0) lines.push(c.dim(`  … and ${more} more (see --json)`));
+  }
+
+  if (summary.gaps.length > 0) {
+    lines.push("");
+    lines.push(c.bold(`gaps (${t.stalls}, newest last)`));
+    const shown = summary.gaps.slice(-maxGaps);
+    shown.forEach((gap, i) => {
+      const ongoing = summary.status === "STALLED" && i === shown.length - 1 &&
+        summary.gaps.length > 0;
+      lines.push(`  ${gapLine(gap, ongoing, c)}`);
+    });
+  }
+
+  if (state.expectations !== null && state.expectations.length > 0) {
+    lines.push("");
+    lines.push(c.bold("expectations"));
+    for (const e of state.expectations) {
+      const mark = e.ok ? c.green("✔ met  ") : c.red("✘ unmet");
+      lines.push(`  ${mark} ${e.name.padEnd(12)} ${e.detail}`);
+    }
+  }
+  if (!state.final) {
+    lines.push("");
+    lines.push(c.dim("Ctrl-C to stop"));
+  }
+  return lines.join("\n");
+}
+
+/**
+ * The plain one-line status for runs whose stdout is not a terminal, printed every few seconds:
+ * no colours, no escape codes.
+ *
+ * @example
+ * ```ts ignore
+ * import { renderStatusLine } from "./_receive_view.ts";
+ * renderStatusLine(state);
+ * // "[6.0s] RECEIVING (*, 239.1.2.3) on lo: 150 packets, 25 pps, 40.00 kbps, lost 0, …"
+ * ```
+ *
+ * @param state What to show.
+ * @returns One line without a newline.
+ */
+export function renderStatusLine(state: ReceiveViewState): string {
+  const t = state.summary.totals;
+  return `[${formatDuration(state.elapsedS)}] ${state.summary.status} ${joinText(state)} on ` +
+    `${state.interface ?? "routing default"}: ${t.packets} packets, ` +
+    `${formatNumber(state.rate.pps)} pps, ${formatBitrate(state.rate.bps)}, lost ${t.lost}, ` +
+    `dup ${t.duplicates}, reord ${t.reordered}, restarts ${t.restarts}, ` +
+    `foreign ${t.foreign}, stalls ${t.stalls}, senders ${state.summary.senders.length}`;
+}
+
+/**
+ * The line printed once after joining on a non-terminal run.
+ *
+ * @example
+ * ```ts ignore
+ * import { renderStartLine } from "./_receive_view.ts";
+ * renderStartLine(state); // "mcast-receive 0.1.0: joined (*, 239.1.2.3) port 19779 on lo, IGMPv3"
+ * ```
+ *
+ * @param state What to show.
+ * @returns One line without a newline.
+ */
+export function renderStartLine(state: ReceiveViewState): string {
+  const until = state.durationS > 0
+    ? `for ${formatDuration(state.durationS)}`
+    : "until interrupted";
+  return `mcast-receive ${state.version}: joined ${joinText(state)} port ${state.port} on ` +
+    `${state.interface ?? "the routing default interface"}, ${state.membership}; ` +
+    `receiving ${until}`;
+}
+
+/**
+ * Keeps the recent receive rate: fed the running packet and byte counts now and then (every
+ * quarter second will do), it derives packets and bits per second over each second that passed
+ * and keeps the last `size` per-second figures for a sparkline.
+ *
+ * @example
+ * ```ts
+ * import { RateHistory } from "./_receive_view.ts";
+ * const rate = new RateHistory(30);
+ * rate.sample(0, 0, 0);
+ * rate.sample(1000, 25, 5000);
+ * rate.view().pps; // 25
+ * rate.view().bps; // 40000
+ * ```
+ */
+export class RateHistory {
+  readonly #size: number;
+  readonly #history: number[] = [];
+  #lastMs = NaN;
+  #lastPackets = 0;
+  #lastBytes = 0;
+  #pps = 0;
+  #bps = 0;
+
+  /**
+   * Constructs a new instance.
+   *
+   * @param size How many per-second figures to keep.
+   */
+  constructor(size = 30) {
+    this.#size = Math.max(1, Math.floor(size));
+  }
+
+  /**
+   * Records the counts at a time; once a second or more has passed since the last figure, a new
+   * per-second figure is derived.
+   *
+   * @param nowMs A monotonic time in milliseconds.
+   * @param packets Datagrams so far.
+   * @param bytes Bytes so far.
+   */
+  sample(nowMs: number, packets: number, bytes: number): void {
+    if (Number.isNaN(this.#lastMs)) {
+      this.#lastMs = nowMs;
+      this.#lastPackets = packets;
+      this.#lastBytes = bytes;
+      return;
+    }
+    const dt = nowMs - this.#lastMs;
+    if (dt < 1000) return;
+    const packetDelta = Math.max(0, packets - this.#lastPackets);
+    const byteDelta = Math.max(0, bytes - this.#lastBytes);
+    this.#pps = (packetDelta * 1000) / dt;
+    this.#bps = (byteDelta * 8 * 1000) / dt;
+    this.#history.push(this.#pps);
+    if (this.#history.length > this.#size) this.#history.shift();
+    this.#lastMs = nowMs;
+    this.#lastPackets = packets;
+    this.#lastBytes = bytes;
+  }
+
+  /**
+   * The rate now and its recent history.
+   *
+   * @returns A fresh view.
+   */
+  view(): RateView {
+    return { pps: this.#pps, bps: this.#bps, history: [...this.#history] };
+  }
+}
+
+function senderLines(s: SenderJson, c: Colors): string[] {
+  const unique = s.packets - s.duplicates;
+  const hops = describeHops(s.ttl);
+  const dscp = describeDscp(s.dscp);
+  return [
+    `  ${c.bold(s.source)}  ${c.dim("id")} ${s.sender_id}  ${c.dim("seq")} ${s.first_seq}` +
+    `..${s.last_seq}`,
+    `    packets ${s.packets}  lost ${warnIf(s.lost, c)} ` +
+    `(${formatPercent(lossOf(s.lost, unique))})  dup ${warnIf(s.duplicates, c)}  ` +
+    `reord ${warnIf(s.reordered, c)}  jitter ${s.jitter_ms.toFixed(3)} ms`,
+    `    ${c.dim("TTL ")}  ${s.ttl.hops === null ? c.yellow(hops) : c.cyan(hops)}`,
+    `    ${c.dim("DSCP")}  ${
+      s.dscp.remarked === true
+        ? c.red(c.bold(dscp))
+        : s.dscp.remarked === null
+        ? c.yellow(dscp)
+        : c.green(dscp)
+    }`,
+  ];
+}
+
+function gapLine(gap: GapJson, ongoing: boolean, c: Colors): string {
+  const at = gap.started_at === null ? "unknown time" : `${gap.started_at.slice(11, 23)} UTC`;
+  const how = ongoing
+    ? c.red(`silent for ${formatDuration(gap.duration_s)} so far`)
+    : `silent ${formatDuration(gap.duration_s)}`;
+  return `${at}  ${how}`;
+}
+
+function statusBadge(status: ReceiverStatus, c: Colors): string {
+  const text = ` ${status} `;
+  switch (status) {
+    case "RECEIVING":
+      return c.bold(c.green(text));
+    case "STALLED":
+      return c.bold(c.red(text));
+    default:
+      return c.bold(c.yellow(text));
+  }
+}
+
+function joinText(state: ReceiveViewState): string {
+  return state.source === null
+    ? `(*, ${state.group}) ASM`
+    : `(${state.source}, ${state.group}) SSM`;
+}
+
+function dscpLabel(value: string | number): string {
+  return typeof value === "string" ? value.toUpperCase() : String(value);
+}
+
+function warnIf(value: number, c: Colors): string {
+  return value > 0 ? c.yellow(String(value)) : String(value);
+}
+
+function lossOf(lost: number, unique: number): number {
+  const expected = lost + unique;
+  return expected <= 0 ? 0 : (lost / expected) * 100;
+}
+
+function formatPercent(value: number): string {
+  return `${value.toFixed(2)}%`;
+}
+
+function formatNumber(value: number): string {
+  if (!Number.isFinite(value)) return "0";
+  return value >= 100 ? String(Math.round(value)) : String(Number(value.toFixed(1)));
+}

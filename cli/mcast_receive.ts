@@ -1,0 +1,704 @@
+/**
+ * `mcast-receive`: join a multicast group (any-source `(*,G)` or source-specific `(S,G)`, IPv4 or
+ * IPv6) and show what arrives — per MCAS sender: loss, duplicates, reordering, restarts, jitter,
+ * hop count from the TTL, DSCP remarking — with a live dashboard on a terminal, a plain status
+ * line otherwise, and one JSON summary object with `--json`. Lab expectations (`--min-packets`,
+ * `--max-loss`, `--expect-dscp`, `--expect-hops`) turn the run into a pass (exit 0) or fail
+ * (exit 3) for a grading script. CONTRACT "mcast-receive".
+ *
+ * ```sh
+ * deno task mcast-receive 239.1.2.3                     # ASM (*,G), IGMPv3
+ * deno task mcast-receive 232.1.1.1 10.0.0.1 -i eth1    # SSM (S,G)
+ * deno task mcast-receive 239.1.2.3 --duration 10 --json --min-packets 200 --expect-hops 1
+ * ```
+ *
+ * IGMP/MLD version: `--igmp-version` (default 3) / `--mld-version` (default 2) is written to
+ * `/proc/sys/net/ipv{4,6}/conf/<iface>/force_{igmp,mld}_version` on the join interface when it
+ * differs from what the kernel would use, and put back on every exit path (end of `--duration`,
+ * Ctrl-C, SIGTERM, SIGHUP, error). That needs root; without it the tool warns once and goes on
+ * with the kernel's version. Without `--interface` the join interface is the one the kernel's
+ * main routing table gives for the group (`/proc/net/route`, `/proc/net/ipv6_route`: longest
+ * prefix, then lowest metric); the tool joins on that interface explicitly so that the forced
+ * version and the join are on the same interface. When no route matches, the kernel chooses
+ * (and usually fails with "no such device"), and the version is not forced (warned when a
+ * non-default version was asked for).
+ *
+ * @module
+ */
+
+import { createProgram, EXIT, integerIn, numberIn, parser, runTool, VERSION } from "./_cli.ts";
+import { colors, LiveView, StatusLines } from "./_dashboard.ts";
+import {
+  evaluateExpectations,
+  type ExpectationFlags,
+  type ExpectationResult,
+  expectationsMet,
+  hasExpectations,
+} from "./_expectations.ts";
+import {
+  NO_COLORS,
+  RateHistory,
+  type ReceiveViewState,
+  renderDashboard,
+  renderStartLine,
+  renderStatusLine,
+} from "./_receive_view.ts";
+import {
+  type AddressFamily,
+  formatAddress,
+  isMulticast,
+  parseAddress,
+  type ParsedAddress,
+} from "../lib/address.ts";
+import { parseDscp } from "../lib/dscp.ts";
+import { InvalidValueError, MismatchError } from "../lib/errors.ts";
+import {
+  ForcedMembershipVersion,
+  readForcedVersion,
+  validateMembershipVersion,
+} from "../lib/igmp_version.ts";
+import { createMcasHeader, decodeMcas } from "../lib/mcas.ts";
+import { parseIgmp, parseIgmp6 } from "../lib/proc_igmp.ts";
+import { type Arrival, ReceiverStats, type ReceiverSummaryJson } from "../lib/receiver_stats.ts";
+import { DEFAULT_PORT, ReceivedMetadata, Subscription } from "../lib/subscription.ts";
+import { PLATFORM } from "../ffi/constants.ts";
+import { listInterfaces, type NetworkInterface, resolveInterface } from "../ffi/interfaces.ts";
+import { readKernelFile } from "../ffi/procfs.ts";
+import { clockNs } from "../ffi/socket.ts";
+
+const NAME = "mcast-receive";
+const TICK_MS = 250;
+const STATUS_LINE_MS = 2000;
+const MEMBERSHIP_REFRESH_MS = 2000;
+const YIELD_EVERY_MS = 50;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/** The parsed command line, before any check that needs the family of the group. */
+interface ReceiveArgs {
+  group: ParsedAddress;
+  groupText: string;
+  source?: string;
+  igmpVersion?: number;
+  mldVersion?: number;
+  port: number;
+  interface?: string;
+  stallTimeout: number;
+  duration: number;
+  expectations: ExpectationFlags;
+  quiet: boolean;
+  json: boolean;
+}
+
+/** The `--json` summary, CONTRACT "mcast-receive", keys in the contract's order. */
+interface ReceiveSummaryJson {
+  tool: "mcast-receive";
+  version: string;
+  group: string;
+  source: string | null;
+  port: number;
+  interface: string | null;
+  igmp_version?: number | null;
+  mld_version?: number | null;
+  duration_s: number;
+  status: ReceiverSummaryJson["status"];
+  totals: ReceiverSummaryJson["totals"];
+  senders: ReceiverSummaryJson["senders"];
+  gaps: ReceiverSummaryJson["gaps"];
+  expectations?: ExpectationResult[];
+}
+
+const EXAMPLES = [
+  "mcast-receive 239.1.2.3                          # ASM (*,G) join, IGMPv3, dashboard",
+  "mcast-receive 232.1.1.1 10.0.0.1 -i eth1         # SSM (S,G) join on eth1",
+  "mcast-receive 239.1.2.3 --igmp-version 2         # force IGMPv2 (root), restored on exit",
+  "mcast-receive ff3e::1234 fd00::1 -i eth1         # IPv6 SSM, MLDv2",
+  "mcast-receive 239.1.2.3 --duration 10 --json | jq .totals",
+  "mcast-receive 239.1.2.3 --duration 10 --quiet --min-packets 200 --max-loss 1 \\",
+  "    --expect-dscp ef --expect-hops 1 && echo PASS    # lab grading: exit 3 when unmet",
+];
+
+const NOTES = `
+Notes:
+  Exit codes: 0 ok, 1 runtime failure, 2 bad argument, 3 a lab expectation was not met.
+  Hops = TTL the sender set (in the MCAS header) minus TTL received; DSCP REMARKED = received
+  DSCP differs from the one the sender set. --expect-dscp / --expect-hops need every sender to
+  match and are unmet when no sender was seen at all.
+  --igmp-version / --mld-version are written to force_igmp_version / force_mld_version of the
+  join interface when root and restored on exit; without root the kernel's version is used.
+  On a terminal a dashboard is redrawn in place; otherwise a status line every ${
+  STATUS_LINE_MS / 1000
+} s
+  and a summary at the end (--quiet: summary only; --json: only the JSON object on stdout).
+  Ctrl-C (SIGINT) or SIGTERM ends the run with the summary.
+`;
+
+function parseArgs(argv: string[]): ReceiveArgs | null {
+  let parsed: ReceiveArgs | null = null;
+  const program = createProgram(
+    NAME,
+    "Join a multicast group (ASM or SSM, IPv4 or IPv6) and show per-sender loss, hops and DSCP",
+    EXAMPLES,
+  )
+    .argument("<group>", "IPv4 or IPv6 multicast group", parser(parseGroup))
+    .argument("[source]", "source address for an SSM (S,G) join; absent: ASM (*,G)")
+    .option(
+      "--igmp-version <v>",
+      "IGMP version 1, 2 or 3 (IPv4; default 3)",
+      integerIn("IGMP version", 1, 3),
+    )
+    .option(
+      "--mld-version <v>",
+      "MLD version 1 or 2 (IPv6; default 2)",
+      integerIn("MLD version", 1, 2),
+    )
+    .option("-p, --port <port>", `UDP port (default ${DEFAULT_PORT})`, integerIn("port", 1, 65535))
+    .option("-i, --interface <iface>", "join on this interface: name, index or local address")
+    .option(
+      "--stall-timeout <s>",
+      "seconds without a packet before STALLED (default 3.0)",
+      numberIn("stall timeout", 0.1, 86400),
+    )
+    .option(
+      "-d, --duration <s>",
+      "stop after this many seconds; 0 = until interrupted (default 0)",
+      numberIn("duration", 0, 31_536_000),
+    )
+    .option(
+      "--min-packets <n>",
+      "exit 3 unless at least N MCAS packets arrived",
+      integerIn("min packets", 0, Number.MAX_SAFE_INTEGER),
+    )
+    .option("--max-loss <pct>", "exit 3 if loss exceeds PCT percent", numberIn("max loss", 0, 100))
+    .option(
+      "--expect-dscp <d>",
+      "exit 3 unless every sender's received DSCP is D (0..63 or be, cs0..cs7, af11..af43, ef, va, le)",
+      parser(parseDscp),
+    )
+    .option(
+      "--expect-hops <n>",
+      "exit 3 unless every sender is N hops away",
+      integerIn("expected hops", 0, 255),
+    )
+    .option("-q, --quiet", "no dashboard and no status lines, only the summary at the end")
+    .option("--json", "print only one JSON summary object on stdout at the end")
+    .addHelpText("after", NOTES)
+    .action((group: ParsedAddress, source: string | undefined) => {
+      const o = program.opts<{
+        igmpVersion?: number;
+        mldVersion?: number;
+        port?: number;
+        interface?: string;
+        stallTimeout?: number;
+        duration?: number;
+        minPackets?: number;
+        maxLoss?: number;
+        expectDscp?: number;
+        expectHops?: number;
+        quiet?: boolean;
+        json?: boolean;
+      }>();
+      parsed = {
+        group,
+        groupText: formatAddress(group.bytes),
+        source,
+        igmpVersion: o.igmpVersion,
+        mldVersion: o.mldVersion,
+        port: o.port ?? DEFAULT_PORT,
+        interface: o.interface,
+        stallTimeout: o.stallTimeout ?? 3,
+        duration: o.duration ?? 0,
+        expectations: {
+          minPackets: o.minPackets,
+          maxLoss: o.maxLoss,
+          expectDscp: o.expectDscp,
+          expectHops: o.expectHops,
+        },
+        quiet: o.quiet ?? false,
+        json: o.json ?? false,
+      };
+    });
+  program.parse(argv, { from: "user" });
+  return parsed;
+}
+
+function parseGroup(text: string): ParsedAddress {
+  const parsed = parseAddress(text, { what: "group" });
+  if (!isMulticast(parsed.bytes)) {
+    throw new InvalidValueError("group", text, "an IPv4 or IPv6 multicast address");
+  }
+  return parsed;
+}
+
+/** The checks that need more than one argument: family of source and version flags, SSM. */
+function checkCombination(args: ReceiveArgs): { family: AddressFamily; version: number } {
+  const family = args.group.family;
+  const groupText = args.groupText;
+  if (args.source !== undefined) {
+    const source = parseAddress(args.source, { what: "source" });
+    if (source.family !== family) {
+      throw new MismatchError(
+        `address family of source for group ${groupText}`,
+        family,
+        source.family,
+      );
+    }
+    if (isMulticast(source.bytes) || source.bytes.every((b) => b === 0)) {
+      throw new InvalidValueError("source", args.source, `a unicast ${family} address`);
+    }
+  }
+  if (family === "IPv4" && args.mldVersion !== undefined) {
+    throw new InvalidValueError(
+      "--mld-version",
+      args.mldVersion,
+      `no MLD version for the IPv4 group ${groupText}: use --igmp-version`,
+    );
+  }
+  if (family === "IPv6" && args.igmpVersion !== undefined) {
+    throw new InvalidValueError(
+      "--igmp-version",
+      args.igmpVersion,
+      `no IGMP version for the IPv6 group ${groupText}: use --mld-version`,
+    );
+  }
+  const version = family === "IPv4" ? args.igmpVersion ?? 3 : args.mldVersion ?? 2;
+  validateMembershipVersion(version, { family, source: args.source ?? null });
+  return { family, version };
+}
+
+/**
+ * Runs `mcast-receive` with the given arguments.
+ *
+ * @example
+ * ```ts ignore
+ * import { main } from "./mcast_receive.ts";
+ * const code = await main(["239.1.2.3", "--interface", "lo", "--duration", "2", "--json"]);
+ * ```
+ *
+ * @param args The command-line arguments (without the program name).
+ * @returns The exit code: 0, or 3 when an expectation was not met (errors are thrown: the
+ *   caller, `runTool`, maps them to 1 or 2).
+ */
+export async function main(args: string[]): Promise<number> {
+  const parsed = parseArgs(args);
+  if (parsed === null) return EXIT.ok; // --help / --version were handled by commander
+  const { family, version } = checkCombination(parsed);
+  // An unknown interface is a usage error (InterfaceNotFoundError → exit 2), found before joining.
+  // A %zone on an IPv6 group names the interface too (Subscription checks that both agree).
+  const spec = parsed.interface ?? parsed.group.zone;
+  const chosen = spec === undefined ? routingInterface(parsed.group) : resolveInterface(spec);
+  if (parsed.interface !== undefined && parsed.group.zone !== undefined) {
+    const zone = resolveInterface(parsed.group.zone);
+    if (zone.index !== chosen?.index) {
+      throw new MismatchError(`interface of group ${parsed.groupText}`, zone.name, chosen?.name);
+    }
+  }
+  const explicitVersion = family === "IPv4"
+    ? parsed.igmpVersion !== undefined
+    : parsed.mldVersion !== undefined;
+  return await receive(parsed, { family, version, chosen, explicitVersion });
+}
+
+interface Plan {
+  family: AddressFamily;
+  version: number;
+  chosen: NetworkInterface | null;
+  explicitVersion: boolean;
+}
+
+async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
+  const protocol = plan.family === "IPv4" ? "igmp" : "mld";
+  const label = protocol === "igmp" ? "IGMP" : "MLD";
+  const warn = (message: string) => console.error(`${NAME}: warning: ${message}`);
+
+  const stop = new AbortController();
+  let sub: Subscription | null = null;
+  // Registered before the IGMP/MLD force (whose own listener restores the sysctl), so that on a
+  // signal the leave goes out first, in the forced version.
+  const onSignal = () => {
+    if (stop.signal.aborted) return;
+    try {
+      sub?.leave();
+    } catch {
+      // Closing drops the membership anyway.
+    }
+    stop.abort();
+  };
+  const listening: Deno.Signal[] = [];
+  for (const signal of SIGNALS) {
+    try {
+      Deno.addSignalListener(signal, onSignal);
+      listening.push(signal);
+    } catch {
+      // Not on this OS.
+    }
+  }
+
+  let forced: ForcedMembershipVersion | null = null;
+  let view: LiveView | null = null;
+  let lines: StatusLines | null = null;
+  const timers: ReturnType<typeof setInterval>[] = [];
+  try {
+    if (plan.chosen !== null) {
+      forced = ForcedMembershipVersion.apply(plan.chosen.name, {
+        protocol,
+        version: plan.version,
+        onWarning: warn,
+        onSignal: "restore",
+      });
+    } else if (plan.explicitVersion) {
+      warn(
+        `no route for ${args.groupText} to tell the join interface: ${label}v${plan.version} ` +
+          "not forced (give --interface)",
+      );
+    }
+
+    const zone = args.group.zone === undefined ? "" : `%${args.group.zone}`;
+    sub = new Subscription(`${args.groupText}${zone}`, {
+      source: args.source,
+      port: args.port,
+      interface: plan.chosen?.index ?? 0,
+    });
+    const stats = new ReceiverStats({ stallTimeoutS: args.stallTimeout });
+    const rate = new RateHistory(30);
+    const startMs = performance.now();
+    const membership = new MembershipInfo(protocol, sub, forced, plan.version);
+
+    const state = (final: boolean): ReceiveViewState => {
+      const summary = stats.summary();
+      return {
+        version: VERSION,
+        group: sub!.group,
+        source: sub!.source,
+        port: sub!.port,
+        interface: membership.interfaceName,
+        membership: membership.label,
+        elapsedS: (performance.now() - startMs) / 1000,
+        durationS: args.duration,
+        rate: rate.view(),
+        summary,
+        expectations: hasExpectations(args.expectations)
+          ? evaluateExpectations(args.expectations, summary)
+          : null,
+        final,
+      };
+    };
+
+    const tick = () => {
+      stats.tick(clockNs(PLATFORM.CLOCK_REALTIME));
+      const t = stats.totals();
+      rate.sample(performance.now(), t.packets + t.foreign, t.bytes + t.foreignBytes);
+      // Durations beyond what one timer can hold (about 24.8 days) end here.
+      if (args.duration > 0 && performance.now() - startMs >= args.duration * 1000) stop.abort();
+    };
+    timers.push(setInterval(tick, TICK_MS));
+    timers.push(setInterval(() => membership.refresh(), MEMBERSHIP_REFRESH_MS));
+    if (args.duration > 0 && args.duration * 1000 <= MAX_TIMER_MS) {
+      timers.push(setTimeout(() => stop.abort(), args.duration * 1000));
+    }
+
+    const dashboard = !args.json && !args.quiet && Deno.stdout.isTerminal();
+    let frame: ReceiveViewState | null = null;
+    if (dashboard) {
+      view = new LiveView(() => renderDashboard(frame ?? state(false), { colors }));
+      view.start();
+    } else if (!args.json && !args.quiet) {
+      console.log(renderStartLine(state(false)));
+      lines = new StatusLines(() => renderStatusLine(state(false)), STATUS_LINE_MS);
+      lines.start();
+    }
+
+    await receiveLoop(sub, stats, stop.signal);
+
+    for (const timer of timers) clearInterval(timer);
+    timers.length = 0;
+    lines?.stop();
+    tick();
+    membership.refresh();
+    const final = state(true);
+    const results = final.expectations ?? [];
+    if (view !== null) {
+      // The last frame left on screen is the final summary.
+      frame = final;
+      view.stop();
+      view = null;
+    } else if (args.json) {
+      console.log(JSON.stringify(jsonSummary(final, membership, protocol), null, 2));
+    } else {
+      console.log(renderDashboard(final, { colors: NO_COLORS }));
+    }
+    for (const result of results) {
+      if (!result.ok) {
+        console.error(`${NAME}: expectation not met: ${result.name}: ${result.detail}`);
+      }
+    }
+    return expectationsMet(results) ? EXIT.ok : EXIT.expectation;
+  } finally {
+    for (const timer of timers) clearInterval(timer);
+    lines?.stop();
+    view?.stop();
+    for (const signal of listening) {
+      try {
+        Deno.removeSignalListener(signal, onSignal);
+      } catch {
+        // Already gone.
+      }
+    }
+    // Leave (with the socket) before the version is put back, so the leave uses the forced one.
+    sub?.close();
+    forced?.restore();
+  }
+}
+
+/**
+ * Receives until `signal` fires or the subscription is closed, counting every datagram. Does not
+ * allocate per datagram: the header, metadata and arrival objects are reused.
+ */
+async function receiveLoop(
+  sub: Subscription,
+  stats: ReceiverStats,
+  signal: AbortSignal,
+): Promise<void> {
+  const header = createMcasHeader();
+  const meta = new ReceivedMetadata();
+  const arrival: Arrival = {
+    source: "",
+    receivedTtl: null,
+    receivedDscp: null,
+    arrivalNs: 0n,
+    bytes: 0,
+  };
+  let lastYield = performance.now();
+  for await (const batch of sub.batches({ signal, waitMs: 100 })) {
+    const count = batch.length;
+    for (let i = 0; i < count; i++) {
+      const length = batch.datagramLength(i);
+      if (decodeMcas(batch.payload(i), header) !== "ok") {
+        stats.recordForeign(length);
+        continue;
+      }
+      batch.metadata(i, meta);
+      arrival.source = batch.sourceAddress(i);
+      arrival.receivedTtl = meta.ttl >= 0 ? meta.ttl : null;
+      arrival.receivedDscp = meta.tos >= 0 ? meta.tos >> 2 : null;
+      arrival.arrivalNs = meta.timestampNs >= 0n
+        ? meta.timestampNs
+        : clockNs(PLATFORM.CLOCK_REALTIME);
+      arrival.bytes = length;
+      stats.record(header, arrival);
+    }
+    // A socket that never runs dry would starve the timers (ticks, redraws) and signal
+    // listeners: give the event loop a turn now and then.
+    const now = performance.now();
+    if (now - lastYield >= YIELD_EVERY_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      lastYield = performance.now();
+    }
+  }
+}
+
+function jsonSummary(
+  state: ReceiveViewState,
+  membership: MembershipInfo,
+  protocol: "igmp" | "mld",
+): ReceiveSummaryJson {
+  const summary = state.summary;
+  const out: ReceiveSummaryJson = {
+    tool: "mcast-receive",
+    version: VERSION,
+    group: state.group,
+    source: state.source,
+    port: state.port,
+    interface: state.interface,
+    ...(protocol === "igmp"
+      ? { igmp_version: membership.version }
+      : { mld_version: membership.version }),
+    duration_s: Math.round(state.elapsedS * 1000) / 1000,
+    status: summary.status,
+    totals: summary.totals,
+    senders: summary.senders,
+    gaps: summary.gaps,
+  };
+  if (state.expectations !== null) out.expectations = [...state.expectations];
+  return out;
+}
+
+/**
+ * The join interface and the IGMP/MLD version in operation on it: read from `/proc/net/igmp`
+ * (whose "Querier" column is the version the kernel speaks, forced or fallen back) or, for MLD,
+ * from `force_mld_version` (1 = MLDv1, else MLDv2).
+ */
+class MembershipInfo {
+  readonly #protocol: "igmp" | "mld";
+  readonly #sub: Subscription;
+  readonly #forced: ForcedMembershipVersion | null;
+  readonly #requested: number;
+  #interfaceName: string | null;
+  #interfaceIndex: number;
+  #version: number | null = null;
+
+  constructor(
+    protocol: "igmp" | "mld",
+    sub: Subscription,
+    forced: ForcedMembershipVersion | null,
+    requested: number,
+  ) {
+    this.#protocol = protocol;
+    this.#sub = sub;
+    this.#forced = forced;
+    this.#requested = requested;
+    this.#interfaceName = sub.interfaceName;
+    this.#interfaceIndex = sub.interfaceIndex;
+    this.refresh();
+  }
+
+  get interfaceName(): string | null {
+    return this.#interfaceName;
+  }
+
+  /** The operational version, or null when it could not be read. */
+  get version(): number | null {
+    return this.#version;
+  }
+
+  get label(): string {
+    const name = this.#protocol === "igmp" ? "IGMP" : "MLD";
+    const now = this.#version === null ? `${name} version unknown` : `${name}v${this.#version}`;
+    const forced = this.#forced;
+    if (forced === null) {
+      return this.#version === this.#requested || this.#version === null
+        ? now
+        : `${now} (kernel's; v${this.#requested} not forced)`;
+    }
+    switch (forced.status) {
+      case "forced":
+        return `${now} (forced, ${forced.pending ? "restored on exit" : "restored"})`;
+      case "unchanged":
+        return now;
+      default:
+        return this.#version === this.#requested
+          ? now
+          : `${now} (kernel's; v${this.#requested} not forced)`;
+    }
+  }
+
+  refresh(): void {
+    // Once a forced version was put back (a signal does that at once), the sysctl no longer
+    // tells what this run used: keep the last reading.
+    const forced = this.#forced;
+    if (forced !== null && forced.status === "forced" && !forced.pending) return;
+    try {
+      if (this.#protocol === "igmp") {
+        const entries = parseIgmp(readKernelFile("/proc/net/igmp"));
+        const group = this.#sub.group;
+        const entry = this.#interfaceIndex > 0
+          ? entries.find((e) => e.index === this.#interfaceIndex)
+          : entries.find((e) => e.groups.some((g) => g.group === group));
+        if (entry !== undefined) {
+          this.#version = entry.version;
+          if (this.#interfaceIndex === 0 && this.#interfaceName === null) {
+            this.#interfaceName = entry.name;
+          }
+        }
+      } else {
+        if (this.#interfaceName === null) {
+          const group = this.#sub.group;
+          const entry = parseIgmp6(readKernelFile("/proc/net/igmp6")).find((e) =>
+            e.group === group
+          );
+          if (entry !== undefined) this.#interfaceName = entry.name;
+        }
+        if (this.#interfaceName !== null) {
+          const forced = readForcedVersion(this.#interfaceName, { protocol: "mld" });
+          this.#version = forced === null ? null : forced === 1 ? 1 : 2;
+        }
+      }
+    } catch {
+      // Unreadable /proc: keep what was known.
+    }
+  }
+}
+
+/**
+ * The interface the main routing table gives for the group: longest matching prefix, then the
+ * lowest metric (`/proc/net/route`, `/proc/net/ipv6_route`), or null when nothing matches or the
+ * tables cannot be read. This is what the kernel picks for a join without an interface, short of
+ * policy routing.
+ */
+function routingInterface(group: ParsedAddress): NetworkInterface | null {
+  let name: string | null;
+  try {
+    name = group.family === "IPv4"
+      ? routeIpv4(group.bytes, readKernelFile("/proc/net/route"))
+      : routeIpv6(group.bytes, readKernelFile("/proc/net/ipv6_route"));
+  } catch {
+    return null;
+  }
+  if (name === null) return null;
+  return listInterfaces().find((i) => i.name === name) ?? null;
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const RTF_UP = 0x1;
+const RTF_REJECT = 0x200;
+
+function routeIpv4(group: Uint8Array, table: string): string | null {
+  // Destination and mask are the raw 32-bit words in host byte order, like the group read here.
+  const address = new DataView(group.buffer, group.byteOffset, 4).getUint32(0, LITTLE_ENDIAN);
+  let best: { name: string; bits: number; metric: number } | null = null;
+  for (const line of table.split("\n").slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 8) continue;
+    const [name, destHex, , flagsHex, , , metricText, maskHex] = f;
+    const dest = parseInt(destHex, 16);
+    const mask = parseInt(maskHex, 16);
+    const flags = parseInt(flagsHex, 16);
+    const metric = Number(metricText);
+    if (![dest, mask, flags, metric].every(Number.isFinite) || (flags & RTF_UP) === 0) continue;
+    if (((address & mask) >>> 0) !== dest >>> 0) continue;
+    const bits = popcount(mask);
+    if (best === null || bits > best.bits || (bits === best.bits && metric < best.metric)) {
+      best = { name, bits, metric };
+    }
+  }
+  return best?.name ?? null;
+}
+
+function routeIpv6(group: Uint8Array, table: string): string | null {
+  let best: { name: string; bits: number; metric: number } | null = null;
+  for (const line of table.split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 10 || !/^[0-9a-f]{32}$/i.test(f[0])) continue;
+    const bits = parseInt(f[1], 16);
+    const metric = parseInt(f[5], 16);
+    const flags = parseInt(f[8], 16);
+    const name = f[9];
+    if ((flags & RTF_UP) === 0 || (flags & RTF_REJECT) !== 0 || name === "lo") continue;
+    if (!prefixMatches(group, f[0], bits)) continue;
+    if (best === null || bits > best.bits || (bits === best.bits && metric < best.metric)) {
+      best = { name, bits, metric };
+    }
+  }
+  return best?.name ?? null;
+}
+
+function prefixMatches(address: Uint8Array, hex: string, bits: number): boolean {
+  for (let i = 0; i < 16 && bits > 0; i++, bits -= 8) {
+    const byte = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
+    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+    if ((address[i] & mask) !== (byte & mask)) return false;
+  }
+  return true;
+}
+
+function popcount(value: number): number {
+  let v = value >>> 0;
+  let n = 0;
+  while (v !== 0) {
+    n += v & 1;
+    v >>>= 1;
+  }
+  return n;
+}
+
+if (import.meta.main) await runTool(NAME, main);
