@@ -41,12 +41,16 @@ export class Capture {
   /**
    * Stop tcpdump (SIGINT, so it flushes and closes the file) and wait for it. Safe to call twice.
    *
-   * @param settleMs Wait this long first, so packets still in flight are captured.
+   * tcpdump drops what is still in its kernel ring when interrupted, and on a loaded machine it
+   * can lag behind the traffic; so first wait until the file has stopped growing for `settleMs`
+   * (at most 5 s), then interrupt it.
+   *
+   * @param settleMs How long the file must stay the same size before tcpdump is stopped.
    * @returns The pcap file path.
    */
-  stop(settleMs = 200): Promise<string> {
+  stop(settleMs = 300): Promise<string> {
     this.#stopped ??= (async () => {
-      if (settleMs > 0) await new Promise((r) => setTimeout(r, settleMs));
+      if (settleMs > 0) await this.#waitForQuiet(settleMs, 5_000);
       this.#process.kill("SIGINT");
       let timer: ReturnType<typeof setTimeout> | undefined;
       const forced = new Promise<void>((resolve) => {
@@ -64,6 +68,23 @@ export class Capture {
       return this.path;
     })();
     return this.#stopped;
+  }
+
+  async #waitForQuiet(settleMs: number, limitMs: number): Promise<void> {
+    const step = 50;
+    let lastSize = -1;
+    let quietFor = 0;
+    for (let waited = 0; waited < limitMs && quietFor < settleMs; waited += step) {
+      await new Promise((r) => setTimeout(r, step));
+      let size = 0;
+      try {
+        size = (await Deno.stat(this.path)).size;
+      } catch {
+        size = 0;
+      }
+      quietFor = size === lastSize ? quietFor + step : 0;
+      lastSize = size;
+    }
   }
 
   /**

@@ -416,7 +416,7 @@ Deno.test("subscription: errors name the bad value", () => {
   );
   assert.throws(
     () => new Subscription("ff02::1234", {}),
-    /Invalid interface: null \(expected an interface for the link-scoped group ff02::1234, by option or %zone/,
+    /Invalid interface: none \(expected an interface for the link-scoped group ff02::1234, by option or %zone/,
   );
   assert.throws(
     () => new Subscription("ff02::1234%lo", { interface: "nosuchif0" }),
