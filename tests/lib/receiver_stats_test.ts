@@ -580,3 +580,42 @@ function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+Deno.test("memory stays within the documented bound for 30k random sender ids", () => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  assert.ok(gc !== undefined, "run with --v8-flags=--expose-gc (deno task test does)");
+  const used = () => {
+    gc();
+    const usage = Deno.memoryUsage();
+    return usage.heapUsed + usage.external;
+  };
+  const random = mulberry32(11);
+  const header = { senderId: 0n, sequence: 0n, timestampNs: 0n, ttl: 64, dscp: 0 };
+  const arrival = { source: "", receivedTtl: 64, receivedDscp: 0, arrivalNs: 0n, bytes: 32 };
+  const feed = (stats: ReceiverStats, n: number) => {
+    for (let i = 0; i < n; i++) {
+      header.senderId = (BigInt(Math.floor(random() * 2 ** 32)) << 32n) |
+        BigInt(Math.floor(random() * 2 ** 32));
+      header.sequence = BigInt(Math.floor(random() * 2 ** 32));
+      arrival.source = `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`;
+      arrival.arrivalNs += MS;
+      stats.record(header, arrival);
+    }
+  };
+  const before = used();
+  const stats = new ReceiverStats();
+  feed(stats, 10_000);
+  const afterFirst = used();
+  // docs/receiver.md: at most maxSenders × (dupWindow / 8 + ~300) bytes ≈ 8.3 MiB by default;
+  // allow for the source table and V8's own overhead, but not for growth with the input.
+  const bound = 1024 * (65536 / 8 + 300);
+  assert.ok(afterFirst - before < bound * 1.5, `grew by ${afterFirst - before} bytes`);
+  feed(stats, 20_000);
+  const afterThird = used();
+  assert.ok(
+    afterThird - afterFirst < 1024 * 1024,
+    `another 20k senders grew memory by ${afterThird - afterFirst} bytes`,
+  );
+  assert.equal(stats.senderCount, 1024);
+  assert.equal(stats.totals().evictedSenders, 30_000 - 1024);
+});
