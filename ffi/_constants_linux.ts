@@ -93,6 +93,7 @@ export const LINUX: PlatformTable = {
     ENFILE: 23,
     EMFILE: 24,
     ENOSPC: 28,
+    EROFS: 30,
     EPIPE: 32,
     ERANGE: 34,
     ENOSYS: 38,

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { InvalidValueError } from "../lib/errors.ts";
 import { PLATFORM } from "./constants.ts";
 import { addressOf, nativeBuffer } from "./_buffer.ts";
 
@@ -78,10 +79,10 @@ export class MessageBatch {
    */
   constructor(count: number, payloadSize: number, options: MessageBatchOptions = {}) {
     if (!Number.isInteger(count) || count < 1 || count > 1024) {
-      throw new RangeError(`Invalid batch count: ${count} (expected 1..1024)`);
+      throw new InvalidValueError("batch count", count, "an integer from 1 to 1024");
     }
     if (!Number.isInteger(payloadSize) || payloadSize < 1 || payloadSize > 65535) {
-      throw new RangeError(`Invalid payload size: ${payloadSize} (expected 1..65535)`);
+      throw new InvalidValueError("payload size", payloadSize, "an integer from 1 to 65535");
     }
     this.count = count;
     this.payloadSize = payloadSize;
@@ -219,7 +220,9 @@ export class MessageBatch {
    * @param sockaddr The encoded address.
    */
   setName(index: number, sockaddr: Uint8Array): void {
-    if (this.#names === null) throw new RangeError("Batch has no name storage");
+    if (this.#names === null) {
+      throw new InvalidValueError("batch slot name", index, "a batch made with withNames");
+    }
     this.#names.set(sockaddr, index * LAYOUT.sockaddrStorageSize);
     this.#headerView.setUint32(index * HEADER + MSG.namelen, sockaddr.length, LITTLE_ENDIAN);
   }

@@ -22,7 +22,10 @@ function fail(operation: string, path: string): never {
   if (errno === PLATFORM.errno.ENOENT || errno === PLATFORM.errno.ENOTDIR) {
     throw new Deno.errors.NotFound(`${operation} ${path}: ${name}`);
   }
-  if (errno === PLATFORM.errno.EACCES || errno === PLATFORM.errno.EPERM || name === "EROFS") {
+  if (
+    errno === PLATFORM.errno.EACCES || errno === PLATFORM.errno.EPERM ||
+    errno === PLATFORM.errno.EROFS
+  ) {
     throw new Deno.errors.PermissionDenied(`${operation} ${path}: ${name}`);
   }
   throw socketError(errno, operation, path);

@@ -341,7 +341,17 @@ export async function sleepUntilMonotonic(deadlineNs: bigint): Promise<void> {
   const view = new DataView(request.buffer);
   view.setBigInt64(0, deadlineNs / 1_000_000_000n, LITTLE_ENDIAN);
   view.setBigInt64(8, deadlineNs % 1_000_000_000n, LITTLE_ENDIAN);
-  await libc().clock_nanosleep(PLATFORM.CLOCK_MONOTONIC, PLATFORM.TIMER_ABSTIME, request, null);
+  // clock_nanosleep returns the error number itself; an absolute sleep interrupted by a signal
+  // (EINTR) is simply restarted with the same deadline.
+  let result: number;
+  do {
+    result = await libc().clock_nanosleep(
+      PLATFORM.CLOCK_MONOTONIC,
+      PLATFORM.TIMER_ABSTIME,
+      request,
+      null,
+    );
+  } while (result === PLATFORM.errno.EINTR);
   request[0] |= 0; // keep `request` referenced until the worker thread is done with it
 }
 

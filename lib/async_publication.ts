@@ -84,12 +84,12 @@ export class AsyncPublication implements Disposable {
    * @throws {ClosedError} When the publication was closed meanwhile.
    */
   async send(payload: Uint8Array, options: AsyncSendOptions = {}): Promise<SendReport> {
-    const first = this.publication.trySend(payload);
-    if (first !== null) return first;
     const { signal, timeoutMs } = options;
     if (timeoutMs !== undefined && (!Number.isFinite(timeoutMs) || timeoutMs < 0)) {
       throw new InvalidValueError("timeoutMs", timeoutMs, "a non-negative number of milliseconds");
     }
+    const first = this.publication.trySend(payload);
+    if (first !== null) return first;
     const deadline = timeoutMs === undefined ? Infinity : performance.now() + timeoutMs;
     while (true) {
       signal?.throwIfAborted();

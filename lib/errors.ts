@@ -112,9 +112,9 @@ export class MismatchError extends InvalidValueError {
    * @param actual What it was.
    */
   constructor(what: string, expected: unknown, actual: unknown) {
-    super(what, actual, formatValue(expected));
-    this.message = `Mismatched ${what}: expected ${formatValue(expected)}, got ${
-      formatValue(actual)
+    super(what, actual, plainValue(expected));
+    this.message = `Mismatched ${what}: expected ${plainValue(expected)}, got ${
+      plainValue(actual)
     }`;
     this.actual = actual;
   }
@@ -160,7 +160,8 @@ export class SocketError extends McastError {
     const detail = value === undefined
       ? ""
       : `: ${typeof value === "string" ? value : formatValue(value)}`;
-    super(`Failed to ${syscall}: ${errnoName} (errno ${errno})${detail}`, options);
+    const errnoText = errnoName === `errno ${errno}` ? errnoName : `${errnoName} (errno ${errno})`;
+    super(`Failed to ${syscall}: ${errnoText}${detail}`, options);
     this.syscall = syscall;
     this.errno = errno;
     this.errnoName = errnoName;
@@ -225,6 +226,11 @@ export class ClosedError extends McastError {
   constructor(what: string) {
     super(`Already closed: ${what}`);
   }
+}
+
+// Strings as they are, for values that are names rather than input (families, kinds).
+function plainValue(value: unknown): string {
+  return typeof value === "string" ? value : formatValue(value);
 }
 
 function formatValue(value: unknown): string {

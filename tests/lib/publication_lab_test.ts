@@ -1,80 +1,21 @@
 // The sender's "Done when" checks of issue #3, in network namespaces the tests create: what a
-// receiver socket really sees (source address, TTL / hop limit, which veth), AsyncPublication
-// under real EAGAIN, and the mctx-send CLI with its Heimdall JSONL output.
+// receiver socket really sees (source address, TTL / hop limit, which veth), and the mctx-send
+// CLI with its Heimdall JSONL output. (AsyncPublication under real EAGAIN is in
+// async_publication_test.ts.)
 //
-// Senders run inside the namespaces as `cli/mctx_send.ts` (or `_receiver.ts --mode async-send`);
-// receivers are `_receiver.ts` (ffi sockets joined with MCAST_JOIN_(SOURCE_)GROUP).
+// Senders run inside the namespaces as `cli/mctx_send.ts`; receivers are `_receiver.ts` (ffi
+// sockets joined with MCAST_JOIN_(SOURCE_)GROUP), started and read through `_lab_peers.ts`.
 
 import assert from "node:assert/strict";
-import { type LabProcess, labTest, type Namespace } from "../lab/mod.ts";
+import { labTest, type Namespace } from "../lab/mod.ts";
+import { ifindex, linkLocal, results, startReceiver } from "./_lab_peers.ts";
 
-const RECEIVER = new URL("./_receiver.ts", import.meta.url).pathname;
 const CLI = new URL("../../cli/mctx_send.ts", import.meta.url).pathname;
-
-interface Received {
-  source: string;
-  port: number;
-  ttl: number;
-  tos: number;
-  ifindex: number;
-  bytes: number;
-  payloadHex: string;
-}
-
-interface Summary {
-  count: number;
-  unique: number;
-  bytes: number;
-  sources: Record<string, number>;
-  ttls: number[];
-}
-
-/** Starts a receiver in `ns` and waits until it has joined. */
-async function startReceiver(ns: Namespace, args: string[]): Promise<LabProcess> {
-  const process = ns.spawnDeno(RECEIVER, { args });
-  await process.waitForOutput(/READY/, 20_000);
-  return process;
-}
-
-/** Waits for a receiver to stop (count reached, idle or time limit) and parses its output. */
-async function results(process: LabProcess): Promise<{ datagrams: Received[]; summary: Summary }> {
-  const result = await process.wait();
-  assert.equal(result.code, 0, `receiver failed: ${result.stderr}`);
-  const datagrams: Received[] = [];
-  let summary: Summary | undefined;
-  for (const line of result.stdout.split("\n")) {
-    if (!line.startsWith("{")) continue;
-    const value = JSON.parse(line);
-    if (value.summary) summary = value.summary;
-    else datagrams.push(value);
-  }
-  assert.ok(summary, `no summary in ${result.stdout}`);
-  return { datagrams, summary };
-}
 
 async function mctxSend(ns: Namespace, args: string[], env: Record<string, string> = {}) {
   const result = await ns.runDeno(CLI, { args, env, timeoutMs: 30_000 });
   assert.equal(result.code, 0, `mctx-send ${args.join(" ")} failed: ${result.stderr}`);
   return result.stdout.trim().split("\n").filter((line) => line.startsWith("sent "));
-}
-
-async function ifindex(ns: Namespace, iface: string): Promise<number> {
-  return JSON.parse(await ns.ip(["-j", "link", "show", "dev", iface]))[0].ifindex;
-}
-
-async function linkLocal(ns: Namespace, iface: string): Promise<string> {
-  for (let i = 0; i < 100; i++) {
-    const info = JSON.parse(
-      await ns.ip(["-j", "-6", "addr", "show", "dev", iface, "scope", "link"]),
-    );
-    // `ip -j` leaves an empty object for each address the scope filter dropped.
-    const address = (info[0]?.addr_info ?? []).find((a: { local?: string }) =>
-      a.local?.startsWith("fe80:")
-    )?.local;
-    if (address) return address;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`No link-local address on ${iface}`);
 }
 
 const hex = (s: string) =>
@@ -293,82 +234,6 @@ labTest(
     assert.equal(here.summary.count, 3);
     assert.equal(there.summary.count, 0);
   },
-);
-
-labTest(
-  "AsyncPublication with a tiny SO_SNDBUF meets real EAGAIN and delivers all 100k sends",
-  async (lab) => {
-    const a = await lab.addNamespace("a");
-    const b = await lab.addNamespace("b");
-    const link = await lab.link(a, b);
-    // A rate-limiting qdisc keeps datagrams charged to the sender's socket, so its tiny send buffer
-    // fills; with the socket's buffer as the only queue, the qdisc never has to drop.
-    await a.run([
-      "tc",
-      "qdisc",
-      "add",
-      "dev",
-      link.a.name,
-      "root",
-      "tbf",
-      "rate",
-      "20mbit",
-      "burst",
-      "16kbit",
-      "latency",
-      "100ms",
-    ], {
-      check: true,
-    });
-    const rx = await startReceiver(b, [
-      "--group",
-      "239.4.4.4",
-      "--port",
-      "6006",
-      "--interface",
-      link.b.name,
-      "--expect",
-      "100000",
-      "--count-only",
-      "--rcvbuf",
-      String(32 << 20),
-      "--idle-ms",
-      "5000",
-      "--timeout-ms",
-      "60000",
-    ]);
-    // The socket is made by the peer, then handed in with addPublicationWithSocket.
-    const sender = await a.runDeno(RECEIVER, {
-      args: [
-        "--mode",
-        "async-send",
-        "--group",
-        "239.4.4.4",
-        "--port",
-        "6006",
-        "--count",
-        "100000",
-        "--size",
-        "64",
-        "--sndbuf",
-        "4096",
-        "--timeout-ms",
-        "60000",
-      ],
-      timeoutMs: 70_000,
-    });
-    assert.equal(sender.code, 0, sender.stderr);
-    const sent = JSON.parse(sender.stdout.trim().split("\n").pop()!);
-    assert.equal(sent.sent, 100_000);
-    assert.equal(sent.sendErrors, 0);
-    assert.ok(sent.wouldBlocks > 0, `EAGAIN never happened: ${JSON.stringify(sent)}`);
-    assert.equal(sent.waits, sent.wouldBlocks);
-    const { summary } = await results(rx);
-    assert.equal(summary.count, 100_000);
-    assert.equal(summary.unique, 100_000);
-    assert.deepEqual(summary.ttls, [4]);
-  },
-  { requires: ["tc"], timeoutMs: 120_000 },
 );
 
 labTest(

@@ -1,100 +1,16 @@
-// Loopback tests of Publication, Context and AsyncPublication: every datagram goes to a group on
-// `lo` (IP_MULTICAST_IF 127.0.0.1, TTL 1) and is read back by a receiver socket built with the
-// ffi wrappers in this process. Nothing leaves the host.
+// Loopback tests of Publication: every datagram goes to a group on `lo` (IP_MULTICAST_IF
+// 127.0.0.1, TTL 1) and is read back by a receiver socket built with the ffi wrappers in this
+// process. Nothing leaves the host. Context and AsyncPublication have their own files
+// (context_test.ts, async_publication_test.ts); the loopback helpers are in _loopback.ts.
 
 import assert from "node:assert/strict";
-import { AsyncPublication } from "../../lib/async_publication.ts";
 import { Context } from "../../lib/context.ts";
-import { ClosedError, InvalidValueError, MismatchError } from "../../lib/errors.ts";
-import { MetricsSampler } from "../../lib/metrics.ts";
+import { ClosedError, InvalidValueError } from "../../lib/errors.ts";
 import { Publication } from "../../lib/publication.ts";
-import { PublicationConfig } from "../../lib/publication_config.ts";
-import { PLATFORM as P } from "../../ffi/constants.ts";
-import { check, lastErrno } from "../../ffi/errno.ts";
-import { groupReq } from "../../ffi/group_req.ts";
-import { libc } from "../../ffi/libc.ts";
-import { MessageBatch, ReceivedMetadata } from "../../ffi/msghdr.ts";
-import { decodeSockaddr } from "../../ffi/sockaddr.ts";
-import {
-  bindTo,
-  closeFd,
-  isNonBlocking,
-  localEndpoint,
-  openUdpSocket,
-  sendDatagram,
-  setIntOption,
-  setStructOption,
-  waitForFd,
-} from "../../ffi/socket.ts";
+import { closeFd, isNonBlocking, sendDatagram } from "../../ffi/socket.ts";
+import { fdIsOpen, freshPort, GROUP, LoopbackReceiver, onLo, text } from "./_loopback.ts";
 
-const GROUP = "239.255.77.1";
-let nextPort = 20_000 + Math.floor(Math.random() * 20_000);
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
-
-interface Datagram {
-  source: string;
-  ttl: number;
-  tos: number;
-  payload: Uint8Array;
-}
-
-/** A receiver socket joined to `group` on lo (index 1). */
-class LoopbackReceiver implements Disposable {
-  readonly port = nextPort++;
-  readonly fd: number;
-  readonly #batch = new MessageBatch(64, 4096, { controlSize: 256, withNames: true });
-  readonly #meta = new ReceivedMetadata();
-
-  constructor(group = GROUP) {
-    this.fd = openUdpSocket("IPv4");
-    setIntOption(this.fd, P.SOL_SOCKET, P.SO_REUSEADDR, 1, "SO_REUSEADDR");
-    setIntOption(this.fd, P.SOL_SOCKET, P.SO_RCVBUFFORCE, 8 << 20, "SO_RCVBUFFORCE");
-    bindTo(this.fd, { address: group, port: this.port });
-    setStructOption(this.fd, P.IPPROTO_IP, P.MCAST_JOIN_GROUP, groupReq(1, group), {
-      label: "MCAST_JOIN_GROUP",
-      value: group,
-    });
-    for (const option of [P.IP_RECVTTL, P.IP_RECVTOS]) {
-      setIntOption(this.fd, P.IPPROTO_IP, option, 1, "IP_RECV*");
-    }
-  }
-
-  async receive(expected: number, timeoutMs = 5_000): Promise<Datagram[]> {
-    const out: Datagram[] = [];
-    const deadline = performance.now() + timeoutMs;
-    while (out.length < expected && performance.now() < deadline) {
-      if ((await waitForFd(this.fd, P.POLLIN, 50)) === 0) continue;
-      this.#batch.resetForReceive();
-      const n = check(
-        libc().recvmmsg(this.fd, this.#batch.headers, this.#batch.count, P.MSG_DONTWAIT, null),
-        "recvmmsg",
-      );
-      for (let i = 0; i < n; i++) {
-        this.#batch.readMetadata(i, this.#meta);
-        out.push({
-          source: decodeSockaddr(this.#batch.nameOf(i)!).address,
-          ttl: this.#meta.ttl,
-          tos: this.#meta.tos,
-          payload: this.#batch.payloads[i].slice(0, this.#batch.receivedLength(i)),
-        });
-      }
-    }
-    return out;
-  }
-
-  [Symbol.dispose](): void {
-    closeFd(this.fd);
-  }
-}
-
-const onLo = (port: number) =>
-  new PublicationConfig(GROUP, port).withOutgoingInterface("127.0.0.1").withTtl(1);
-const text = (s: string) => new TextEncoder().encode(s);
-
-function fdIsOpen(fd: number): boolean {
-  const result = libc().fcntl(fd, P.F_GETFL, 0);
-  return result >= 0 || lastErrno() !== P.errno.EBADF;
-}
 
 Deno.test("send reaches a loopback receiver with the configured TTL and DSCP", async () => {
   using rx = new LoopbackReceiver();
@@ -149,7 +65,7 @@ Deno.test("steady sends reuse one frozen report; counters count", async () => {
 });
 
 Deno.test("a refused datagram throws a SocketError and counts as a send error", () => {
-  using pub = new Publication(onLo(nextPort++));
+  using pub = new Publication(onLo(freshPort()));
   assert.throws(() => pub.send(new Uint8Array(70_000)), (error: unknown) => {
     assert.ok(error instanceof Error);
     assert.match(error.message, /^Failed to send: EMSGSIZE/);
@@ -205,73 +121,6 @@ Deno.test("prepareBatch and sendPrepared send caller-filled slots without copies
   assert.throws(() => pub.sendPrepared(batch, 17), InvalidValueError);
 });
 
-Deno.test("a caller-provided socket is made non-blocking, checked and configured", async () => {
-  using rx = new LoopbackReceiver();
-  using ctx = new Context();
-  const fd = openUdpSocket("IPv4", { nonBlocking: false });
-  assert.ok(!isNonBlocking(fd));
-  const id = ctx.addPublicationWithSocket(onLo(rx.port), fd);
-  const pub = ctx.getPublication(id)!;
-  assert.equal(pub.fd, fd);
-  assert.ok(isNonBlocking(fd));
-  ctx.send(id, text("from your socket"));
-  const [got] = await rx.receive(1);
-  assert.equal(new TextDecoder().decode(got.payload), "from your socket");
-  assert.equal(got.source, "127.0.0.1");
-});
-
-Deno.test("a caller-provided socket of the other family is refused and stays the caller's", () => {
-  using ctx = new Context();
-  const fd6 = openUdpSocket("IPv6");
-  try {
-    assert.throws(() => ctx.addPublicationWithSocket(onLo(nextPort++), fd6), (error: unknown) => {
-      assert.ok(error instanceof MismatchError);
-      assert.equal(error.actual, "IPv6");
-      assert.match(
-        error.message,
-        /^Mismatched address family of socket fd \d+: expected "IPv4", got "IPv6"$/,
-      );
-      return true;
-    });
-    assert.ok(fdIsOpen(fd6));
-    assert.equal(ctx.size, 0);
-    assert.equal(ctx.metricsSnapshot().publicationsAdded, 0);
-    const fd4 = openUdpSocket("IPv4");
-    try {
-      assert.throws(
-        () => ctx.addPublicationWithSocket(new PublicationConfig("ff3e::1", 5000), fd4),
-        MismatchError,
-      );
-    } finally {
-      closeFd(fd4);
-    }
-  } finally {
-    closeFd(fd6);
-  }
-});
-
-Deno.test("a caller-provided bound socket must match the configured source and port", () => {
-  using ctx = new Context();
-  const fd = openUdpSocket("IPv4");
-  try {
-    bindTo(fd, { address: "127.0.0.1", port: 0 });
-    const bound = localEndpoint(fd);
-    assert.throws(
-      () => ctx.addPublicationWithSocket(onLo(nextPort++).withSourceAddr("127.0.0.2"), fd),
-      MismatchError,
-    );
-    assert.throws(
-      () => ctx.addPublicationWithSocket(onLo(nextPort++).withSourcePort(bound.port + 1), fd),
-      MismatchError,
-    );
-    const id = ctx.addPublicationWithSocket(onLo(nextPort++).withSourcePort(bound.port), fd);
-    assert.equal(ctx.getPublication(id)!.localAddr.port, bound.port);
-  } catch (error) {
-    closeFd(fd);
-    throw error;
-  }
-});
-
 Deno.test("take and intoParts leave a working fd that the publication no longer owns", async () => {
   using rx = new LoopbackReceiver();
   using ctx = new Context();
@@ -298,7 +147,7 @@ Deno.test("take and intoParts leave a working fd that the publication no longer 
 });
 
 Deno.test("close is idempotent; send after close throws ClosedError", () => {
-  const pub = new Publication(onLo(nextPort++));
+  const pub = new Publication(onLo(freshPort()));
   const fd = pub.fd;
   pub.close();
   pub.close();
@@ -309,55 +158,10 @@ Deno.test("close is idempotent; send after close throws ClosedError", () => {
   assert.ok(!fdIsOpen(fd) || true); // the number may be reused by now; closing must not throw
 });
 
-Deno.test("Context: ids, duplicates, unknown ids, sendAll and lifetime counters", async () => {
-  using rx = new LoopbackReceiver();
-  using ctx = new Context();
-  const a = ctx.addPublication(onLo(rx.port));
-  const b = ctx.addPublication(onLo(rx.port).withTtl(2));
-  assert.deepEqual(ctx.ids, [a, b]);
-  assert.deepEqual([a, b], [1, 2]);
-  assert.throws(() => ctx.addPublication(onLo(rx.port)), InvalidValueError);
-  assert.throws(() => ctx.send(99, text("x")), InvalidValueError);
-  const sampler = MetricsSampler.forContext(ctx);
-  assert.equal(sampler.sample(), null);
-  const reports = ctx.sendAll(text("to all"));
-  assert.deepEqual(reports.map((r) => r.publicationId), [a, b]);
-  ctx.send(a, text("one"));
-  assert.equal((await rx.receive(3)).length, 3);
-  const delta = sampler.sample()!;
-  assert.equal(delta.packetsSent, 3);
-  assert.equal(delta.bytesSent, 6 + 6 + 3);
-  assert.ok(ctx.removePublication(a));
-  assert.ok(!ctx.removePublication(a));
-  const snapshot = ctx.metricsSnapshot();
-  assert.equal(snapshot.totalPacketsSent, 3, "totals survive removal");
-  assert.equal(snapshot.activePublications, 1);
-  assert.equal(snapshot.publicationsRemoved, 1);
-  assert.equal(ctx.getPublication(b)!.metricsSnapshot().packetsSent, 1);
-  ctx.close();
-  assert.equal(ctx.size, 0);
-});
-
-Deno.test("AsyncPublication sends and owns the publication", async () => {
-  using rx = new LoopbackReceiver();
-  using ctx = new Context();
-  const id = ctx.addPublication(onLo(rx.port));
-  const pub = new AsyncPublication(ctx.takePublication(id)!);
-  for (let i = 0; i < 100; i++) {
-    const report = await pub.send(new Uint8Array([i]), { timeoutMs: 1_000 });
-    assert.equal(report.bytesSent, 1);
-  }
-  assert.equal((await rx.receive(100)).length, 100);
-  pub.close();
-  pub.close();
-  await assert.rejects(pub.send(new Uint8Array(1)), ClosedError);
-  assert.throws(() => new AsyncPublication(pub.publication), ClosedError);
-});
-
 Deno.test("a leaked publication's socket is closed by the finalizer", async () => {
   let fd = -1;
   (() => {
-    fd = new Publication(onLo(nextPort++)).fd;
+    fd = new Publication(onLo(freshPort())).fd;
   })();
   for (let i = 0; i < 50 && fdIsOpen(fd); i++) {
     gc();
