@@ -384,7 +384,7 @@ Deno.test("subscription: errors name the bad value", () => {
     () => new Subscription("232.1.2.3", { interface: "lo", source: "fd00::1" }),
     (e: unknown) =>
       e instanceof MismatchError &&
-      e.message === 'Mismatched address family of source: expected "IPv4", got "IPv6"',
+      e.message === "Mismatched address family of source: expected IPv4, got IPv6",
   );
   assert.throws(
     () => new Subscription("ff3e::1", { interface: "lo", source: "10.0.0.1" }),
