@@ -21,18 +21,17 @@
  * console.log(report.bytesSent);
  * ```
  *
- * @example Receive and count MCAS datagrams
+ * @example Receive and count MCAS datagrams, as `mcast-receive` does
  * ```ts ignore
- * import { createMcasHeader, decodeMcas, ReceiverStats, Subscription } from "./mod.ts";
+ * import { BatchRecorder, ReceiverStats, Subscription } from "./mod.ts";
  *
  * using sub = new Subscription("232.1.1.1", { source: "10.0.0.1", interface: "eth1" });
  * const stats = new ReceiverStats();
- * const header = createMcasHeader();
+ * const recorder = new BatchRecorder(stats);
  * for await (const batch of sub.batches({ signal: AbortSignal.timeout(5000) })) {
- *   for (let i = 0; i < batch.length; i++) {
- *     if (decodeMcas(batch.payload(i), header) !== "ok") stats.recordForeign(batch.payload(i).length);
- *   }
+ *   recorder.record(batch);
  * }
+ * console.log(stats.summary().totals);
  * ```
  *
  * @module
@@ -50,6 +49,7 @@ export * from "./lib/async_publication.ts";
 export * from "./lib/heimdall_jsonl.ts";
 export * from "./lib/subscription.ts";
 export * from "./lib/receiver_stats.ts";
+export * from "./lib/batch_recorder.ts";
 export * from "./lib/igmp_version.ts";
 export * from "./lib/proc_igmp.ts";
 export {

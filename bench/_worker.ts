@@ -22,11 +22,12 @@
  */
 
 import { WouldBlockError } from "../lib/errors.ts";
-import { createMcasHeader, decodeMcas, encodeMcasInto, McasEncoder } from "../lib/mcas.ts";
+import { encodeMcasInto, McasEncoder } from "../lib/mcas.ts";
 import { Publication } from "../lib/publication.ts";
 import { PublicationConfig } from "../lib/publication_config.ts";
-import { type Arrival, ReceiverStats } from "../lib/receiver_stats.ts";
-import { ReceivedMetadata, Subscription } from "../lib/subscription.ts";
+import { ReceiverStats } from "../lib/receiver_stats.ts";
+import { BatchRecorder } from "../lib/batch_recorder.ts";
+import { Subscription } from "../lib/subscription.ts";
 import { PLATFORM } from "../ffi/constants.ts";
 import { clockNs, waitForFd } from "../ffi/socket.ts";
 
@@ -237,15 +238,7 @@ async function receive(request: WorkerRequest): Promise<ReceiveResult> {
     receiveBufferBytes: request.receiveBufferBytes,
   });
   const stats = new ReceiverStats({ stallTimeoutS: 60 });
-  const header = createMcasHeader();
-  const meta = new ReceivedMetadata();
-  const arrival: Arrival = {
-    source: "",
-    receivedTtl: null,
-    receivedDscp: null,
-    arrivalNs: 0n,
-    bytes: 0,
-  };
+  const recorder = new BatchRecorder(stats);
   const batch = sub.batch;
   const limit = request.count > 0 ? request.count : Number.MAX_SAFE_INTEGER;
   console.log("ready");
@@ -275,20 +268,7 @@ async function receive(request: WorkerRequest): Promise<ReceiveResult> {
       if (now >= deadline) break;
       continue;
     }
-    for (let i = 0; i < n; i++) {
-      const payload = batch.payload(i);
-      if (decodeMcas(payload, header) !== "ok") {
-        stats.recordForeign(payload.length);
-        continue;
-      }
-      batch.metadata(i, meta);
-      arrival.source = batch.sourceAddress(i);
-      arrival.receivedTtl = meta.ttl < 0 ? null : meta.ttl;
-      arrival.receivedDscp = meta.tos < 0 ? null : meta.tos >> 2;
-      arrival.arrivalNs = meta.timestampNs;
-      arrival.bytes = payload.length;
-      stats.record(header, arrival);
-    }
+    recorder.record(batch);
     unique = stats.totals().unique;
     if (now >= deadline) break;
   }

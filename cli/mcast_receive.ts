@@ -57,10 +57,10 @@ import {
   readForcedVersion,
   validateMembershipVersion,
 } from "../lib/igmp_version.ts";
-import { createMcasHeader, decodeMcas } from "../lib/mcas.ts";
+import { BatchRecorder } from "../lib/batch_recorder.ts";
 import { parseIgmp, parseIgmp6 } from "../lib/proc_igmp.ts";
-import { type Arrival, ReceiverStats, type ReceiverSummaryJson } from "../lib/receiver_stats.ts";
-import { DEFAULT_PORT, ReceivedMetadata, Subscription } from "../lib/subscription.ts";
+import { ReceiverStats, type ReceiverSummaryJson } from "../lib/receiver_stats.ts";
+import { DEFAULT_PORT, Subscription } from "../lib/subscription.ts";
 import { PLATFORM } from "../ffi/constants.ts";
 import { listInterfaces, type NetworkInterface, resolveInterface } from "../ffi/interfaces.ts";
 import { readKernelFile } from "../ffi/procfs.ts";
@@ -459,34 +459,10 @@ async function receiveLoop(
   stats: ReceiverStats,
   signal: AbortSignal,
 ): Promise<void> {
-  const header = createMcasHeader();
-  const meta = new ReceivedMetadata();
-  const arrival: Arrival = {
-    source: "",
-    receivedTtl: null,
-    receivedDscp: null,
-    arrivalNs: 0n,
-    bytes: 0,
-  };
+  const recorder = new BatchRecorder(stats);
   let lastYield = performance.now();
   for await (const batch of sub.batches({ signal, waitMs: 100 })) {
-    const count = batch.length;
-    for (let i = 0; i < count; i++) {
-      const length = batch.datagramLength(i);
-      if (decodeMcas(batch.payload(i), header) !== "ok") {
-        stats.recordForeign(length);
-        continue;
-      }
-      batch.metadata(i, meta);
-      arrival.source = batch.sourceAddress(i);
-      arrival.receivedTtl = meta.ttl >= 0 ? meta.ttl : null;
-      arrival.receivedDscp = meta.tos >= 0 ? meta.tos >> 2 : null;
-      arrival.arrivalNs = meta.timestampNs >= 0n
-        ? meta.timestampNs
-        : clockNs(PLATFORM.CLOCK_REALTIME);
-      arrival.bytes = length;
-      stats.record(header, arrival);
-    }
+    recorder.record(batch);
     // A socket that never runs dry would starve the timers (ticks, redraws) and signal
     // listeners: give the event loop a turn now and then.
     const now = performance.now();
