@@ -85,7 +85,6 @@ int main(int argc, char **argv) {
   int fd = socket(AF_INET, SOCK_DGRAM, 0);
   if (fd < 0) die("socket");
   if (set_int(fd, SOL_SOCKET, SO_REUSEADDR, 1) < 0) die("SO_REUSEADDR");
-  if (set_int(fd, SOL_SOCKET, SO_REUSEPORT, 1) < 0) die("SO_REUSEPORT");
   struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
   if (inet_pton(AF_INET, group, &addr.sin_addr) != 1) usage("bad --group");
   if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0) die("bind");
