@@ -271,6 +271,9 @@ let lastControl: ArrayBufferLike | null = null;
 let lastControlOffset = -1;
 let lastControlView: DataView | null = null;
 
+let timestampSeconds = -1;
+let timestampBaseNs = 0n;
+
 function controlView(control: Uint8Array): DataView {
   if (
     lastControlView === null || lastControl !== control.buffer ||
@@ -351,8 +354,10 @@ export function parseControlMessages(
   const lenSize = LAYOUT.cmsgLenSize;
   let offset = start;
   while (offset + headerSize <= end) {
+    // A 64-bit cmsg_len read as two halves: no BigInt per control message.
     const cmsgLen = lenSize === 8
-      ? Number(view.getBigUint64(offset, LITTLE_ENDIAN))
+      ? view.getUint32(offset, LITTLE_ENDIAN) +
+        view.getUint32(offset + 4, LITTLE_ENDIAN) * 0x1_0000_0000
       : view.getUint32(offset, LITTLE_ENDIAN);
     if (cmsgLen < headerSize || offset + cmsgLen > end) break;
     const level = view.getInt32(offset + lenSize, LITTLE_ENDIAN);
@@ -383,9 +388,15 @@ export function parseControlMessages(
       }
     } else if (level === PLATFORM.SOL_SOCKET && type === PLATFORM.SCM_TIMESTAMPNS) {
       if (dataLength >= 16) {
-        const seconds = view.getBigInt64(data, LITTLE_ENDIAN);
-        const nanoseconds = view.getBigInt64(data + 8, LITTLE_ENDIAN);
-        out.timestampNs = seconds * 1_000_000_000n + nanoseconds;
+        // tv_sec as a number (exact below 2^53 s); its nanosecond base is cached per second, so
+        // a datagram costs one small BigInt for tv_nsec and one addition.
+        const seconds = view.getUint32(data, LITTLE_ENDIAN) +
+          view.getInt32(data + 4, LITTLE_ENDIAN) * 0x1_0000_0000;
+        if (seconds !== timestampSeconds) {
+          timestampSeconds = seconds;
+          timestampBaseNs = BigInt(seconds) * 1_000_000_000n;
+        }
+        out.timestampNs = timestampBaseNs + BigInt(view.getUint32(data + 8, LITTLE_ENDIAN));
       }
     }
     offset += (cmsgLen + align - 1) & ~(align - 1);

@@ -157,3 +157,31 @@ Deno.test("MessageBatch refuses impossible sizes", () => {
   assert.throws(() => new MessageBatch(0, 10), /batch count/);
   assert.throws(() => new MessageBatch(4, 70000), /payload size/);
 });
+
+Deno.test("parseControlMessages reads SCM_TIMESTAMPNS exactly, also within one second", () => {
+  const control = new Uint8Array(64);
+  const view = new DataView(control.buffer);
+  const timestamp = (seconds: number, nanoseconds: number) => {
+    view.setBigUint64(0, 32n, true); // 16-byte header + struct timespec
+    view.setInt32(8, PLATFORM.SOL_SOCKET, true);
+    view.setInt32(12, PLATFORM.SCM_TIMESTAMPNS, true);
+    view.setBigInt64(16, BigInt(seconds), true);
+    view.setBigInt64(24, BigInt(nanoseconds), true);
+  };
+  const out = new ReceivedMetadata();
+  timestamp(1_795_462_333, 385_993_228);
+  parseControlMessages(control, 0, 32, out);
+  assert.equal(out.timestampNs, 1_795_462_333_385_993_228n);
+  timestamp(1_795_462_333, 999_999_999);
+  parseControlMessages(control, 0, 32, out);
+  assert.equal(out.timestampNs, 1_795_462_333_999_999_999n);
+  timestamp(1_795_462_334, 0);
+  parseControlMessages(control, 0, 32, out);
+  assert.equal(out.timestampNs, 1_795_462_334_000_000_000n);
+  timestamp(2 ** 33 + 5, 7); // past 2038 and past 32 bits of seconds
+  parseControlMessages(control, 0, 32, out);
+  assert.equal(out.timestampNs, (2n ** 33n + 5n) * 1_000_000_000n + 7n);
+  view.setUint32(4, 1, true); // cmsg_len of 2^32 + 32: beyond the data, so the walk stops
+  parseControlMessages(control, 0, 32, out);
+  assert.equal(out.timestampNs, -1n);
+});

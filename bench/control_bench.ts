@@ -1,0 +1,39 @@
+// Micro-benchmark of walking a received datagram's control messages (TTL, TOS, packet info and
+// the kernel timestamp, as a Subscription asks for them): one real datagram on 127.0.0.1 is
+// received once, then its control data is parsed over and over.
+
+import { PLATFORM } from "../ffi/constants.ts";
+import { check } from "../ffi/errno.ts";
+import { libc } from "../ffi/libc.ts";
+import { MessageBatch, ReceivedMetadata } from "../ffi/msghdr.ts";
+import {
+  bindTo,
+  closeFd,
+  connectTo,
+  localEndpoint,
+  openUdpSocket,
+  setIntOption,
+  waitForFd,
+} from "../ffi/socket.ts";
+
+const rx = openUdpSocket("IPv4");
+bindTo(rx, { address: "127.0.0.1", port: 0 });
+for (const option of [PLATFORM.IP_RECVTTL, PLATFORM.IP_RECVTOS, PLATFORM.IP_PKTINFO]) {
+  setIntOption(rx, PLATFORM.IPPROTO_IP, option, 1, "ancillary");
+}
+setIntOption(rx, PLATFORM.SOL_SOCKET, PLATFORM.SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS");
+const tx = openUdpSocket("IPv4");
+connectTo(tx, { address: "127.0.0.1", port: localEndpoint(rx).port });
+libc().send(tx, new Uint8Array(64), 64n, 0);
+await waitForFd(rx, PLATFORM.POLLIN, 1000);
+const batch = new MessageBatch(1, 2048, { controlSize: 256, withNames: true });
+check(libc().recvmmsg(rx, batch.headers, 1, PLATFORM.MSG_DONTWAIT, null), "recvmmsg");
+closeFd(tx);
+closeFd(rx);
+const metadata = new ReceivedMetadata();
+batch.readMetadata(0, metadata);
+if (metadata.ttl < 0 || metadata.timestampNs < 0n) throw new Error("no ancillary data");
+
+Deno.bench("readMetadata: TTL, TOS, packet info, timestamp", () => {
+  batch.readMetadata(0, metadata);
+});
