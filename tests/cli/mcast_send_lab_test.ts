@@ -5,6 +5,7 @@
 // warning, and the live dashboard in a tmux terminal.
 
 import assert from "node:assert/strict";
+import { ROOT, sendArgv, SUMMARY_KEYS } from "./_send_tool.ts";
 import {
   type CapturedPacket,
   findOnPath,
@@ -15,33 +16,7 @@ import {
   tsharkPackets,
 } from "../lab/mod.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const SCRIPT = new URL("../../cli/mcast_send.ts", import.meta.url).pathname;
-const FLAGS = ["--allow-ffi", "--allow-env", "--allow-read"];
 const RECEIVER = new URL("../lib/_receiver.ts", import.meta.url).pathname;
-/** The `--json` keys, in the contract's order. */
-const SUMMARY_KEYS = [
-  "tool",
-  "version",
-  "group",
-  "port",
-  "source",
-  "interface",
-  "sender_id",
-  "ttl",
-  "dscp",
-  "size",
-  "rate_pps",
-  "duration_s",
-  "packets_sent",
-  "bytes_sent",
-  "send_errors",
-  "achieved_pps",
-];
-
-function sendArgv(args: string[]): string[] {
-  return [Deno.execPath(), "run", ...FLAGS, SCRIPT, ...args];
-}
 
 async function sendJson(ns: Namespace, args: string[]) {
   const result = await ns.run(sendArgv([...args, "--json"]), { cwd: ROOT, timeoutMs: 60_000 });

@@ -5,35 +5,13 @@
 // that even a value wrongly accepted could only send one datagram on the loopback interface.
 
 import assert from "node:assert/strict";
+import { FLAGS, ROOT, SCRIPT, sendArgv, SUMMARY_KEYS } from "./_send_tool.ts";
 import { labTest } from "../lab/mod.ts";
 import { VERSION } from "../../cli/_cli.ts";
 
-const ROOT = new URL("../../", import.meta.url).pathname;
-const SCRIPT = new URL("../../cli/mcast_send.ts", import.meta.url).pathname;
 // The permissions of `deno task mcast-send`.
-const FLAGS = ["--allow-ffi", "--allow-env", "--allow-read"];
 const SAFE_PREFIX = ["--interface", "lo", "--count", "1", "--quiet"];
 const ESC = "\x1b";
-
-/** The `--json` keys, in the contract's order. */
-export const SUMMARY_KEYS = [
-  "tool",
-  "version",
-  "group",
-  "port",
-  "source",
-  "interface",
-  "sender_id",
-  "ttl",
-  "dscp",
-  "size",
-  "rate_pps",
-  "duration_s",
-  "packets_sent",
-  "bytes_sent",
-  "send_errors",
-  "achieved_pps",
-];
 
 interface Result {
   code: number;
@@ -52,10 +30,6 @@ async function sendHere(args: string[]): Promise<Result> {
   }).output();
   const decoder = new TextDecoder();
   return { code, stdout: decoder.decode(stdout), stderr: decoder.decode(stderr) };
-}
-
-function sendArgv(args: string[]): string[] {
-  return [Deno.execPath(), "run", ...FLAGS, SCRIPT, ...args];
 }
 
 // [case, arguments, a fragment the one-line message must contain (the bad value)]

@@ -1,0 +1,33 @@
+// What the mcast-send tests share: where the tool is, how it is started, and its --json keys.
+
+/** The repository root. */
+export const ROOT = new URL("../../", import.meta.url).pathname;
+/** The tool's entry point. */
+export const SCRIPT = new URL("../../cli/mcast_send.ts", import.meta.url).pathname;
+/** The permissions of `deno task mcast-send`. */
+export const FLAGS = ["--allow-ffi", "--allow-env", "--allow-read"];
+
+/** The `--json` keys, in the contract's order. */
+export const SUMMARY_KEYS = [
+  "tool",
+  "version",
+  "group",
+  "port",
+  "source",
+  "interface",
+  "sender_id",
+  "ttl",
+  "dscp",
+  "size",
+  "rate_pps",
+  "duration_s",
+  "packets_sent",
+  "bytes_sent",
+  "send_errors",
+  "achieved_pps",
+];
+
+/** The argv that runs mcast-send with `args`, as the task does. */
+export function sendArgv(args: string[]): string[] {
+  return [Deno.execPath(), "run", ...FLAGS, SCRIPT, ...args];
+}
