@@ -51,7 +51,12 @@ export class LoopbackReceiver implements Disposable {
   constructor(group = GROUP) {
     this.fd = openUdpSocket("IPv4");
     setIntOption(this.fd, P.SOL_SOCKET, P.SO_REUSEADDR, 1, "SO_REUSEADDR");
-    setIntOption(this.fd, P.SOL_SOCKET, P.SO_RCVBUFFORCE, 8 << 20, "SO_RCVBUFFORCE");
+    try {
+      setIntOption(this.fd, P.SOL_SOCKET, P.SO_RCVBUFFORCE, 8 << 20, "SO_RCVBUFFORCE");
+    } catch {
+      // Not root: as much as net.core.rmem_max allows.
+      setIntOption(this.fd, P.SOL_SOCKET, P.SO_RCVBUF, 8 << 20, "SO_RCVBUF");
+    }
     bindTo(this.fd, { address: group, port: this.port });
     setStructOption(this.fd, P.IPPROTO_IP, P.MCAST_JOIN_GROUP, groupReq(1, group), {
       label: "MCAST_JOIN_GROUP",
