@@ -405,3 +405,42 @@ function hexIpv6(address: string): string {
   const groups = [...left, ...Array(8 - left.length - right.length).fill("0"), ...right];
   return groups.map((g) => g.padStart(4, "0")).join("");
 }
+
+labTest(
+  "mcast-receive lab: --mld-version 1 is forced, the report on the wire is MLDv1, then restored",
+  async (lab) => {
+    const h1 = await lab.addNamespace("h1");
+    const h2 = await lab.addNamespace("h2");
+    const link = await lab.link(h1, h2);
+    const iface = link.b.name;
+    const key = `net.ipv6.conf.${iface}.force_mld_version`;
+    const before = await h2.readSysctl(key);
+    const group = `ff3e::${randomInt(0x1000, 0xffff).toString(16)}`;
+    // Not "icmp6": MLD reports carry a hop-by-hop options header before the ICMPv6 one.
+    const capture = await h2.capture(iface, { filter: "ip6" });
+    const receiver = h2.spawnDeno(TOOL, {
+      flags: TOOL_FLAGS,
+      args: [group, "-i", iface, "--mld-version", "1", "--json"],
+    });
+    const deadline = Date.now() + 15_000;
+    while (!(await h2.run(["cat", "/proc/net/igmp6"])).stdout.includes(hexIpv6(group))) {
+      if (receiver.exited || Date.now() > deadline) {
+        throw new Error(`IPv6 receiver did not join: ${receiver.stderr}`);
+      }
+      await sleep(50);
+    }
+    assert.equal(await h2.readSysctl(key), "1", "not forced while running");
+    await sleep(300);
+    receiver.kill("SIGINT");
+    const result = await receiver.wait();
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(JSON.parse(result.stdout).mld_version, 1);
+    assert.equal(await h2.readSysctl(key), before, "not restored");
+    // ICMPv6 type 131 is an MLDv1 report, 143 an MLDv2 one; the join must have gone out as v1.
+    const types = (await capture.packets())
+      .filter((p) => p.family === 6 && p.protocol === 58 && p.transport !== undefined)
+      .map((p) => p.transport![0]);
+    assert.ok(types.includes(131), `no MLDv1 report among ICMPv6 types ${types.join(",")}`);
+  },
+  { requires: ["tcpdump"], timeoutMs: 60_000 },
+);

@@ -33,6 +33,11 @@ export interface CapturedPacket {
   dstPort?: number;
   /** UDP payload bytes as captured (UDP only; shorter than `udpLength - 8` if truncated). */
   payload?: Uint8Array;
+  /**
+   * The transport header and what follows it, for any protocol (IGMP, ICMPv6/MLD, UDP …), after
+   * the IP header and any IPv6 extension headers; absent for non-first fragments.
+   */
+  transport?: Uint8Array;
   /** Length of the frame on the wire. */
   wireLength: number;
 }
@@ -182,6 +187,7 @@ function decodeIp(ip: Uint8Array, time: number, wireLength: number): CapturedPac
       wireLength,
     };
     const end = Math.min(ip.length, totalLength || ip.length);
+    if (fragOffset === 0) packet.transport = ip.slice(ihl, end);
     if (packet.protocol === 17 && fragOffset === 0) decodeUdp(ip.subarray(ihl, end), packet);
     return packet;
   }
@@ -211,6 +217,7 @@ function decodeIp(ip: Uint8Array, time: number, wireLength: number): CapturedPac
       protocol: next,
       wireLength,
     };
+    if (next !== 44 && at <= end) packet.transport = ip.slice(at, end);
     if (next === 17 && at <= end) decodeUdp(ip.subarray(at, end), packet);
     return packet;
   }
