@@ -228,10 +228,14 @@ labTest("tcpdump capture decodes payload, TTL, TOS and ports", async (lab) => {
   }
   if (hasTshark()) {
     const cross = await tsharkPackets(capture.path);
+    // tshark's fields stop at UDP; our reader also keeps the raw transport bytes.
     assert.deepEqual(
       cross.map((p) => ({ ...p, time: 0 })),
-      packets.map((p) => ({ ...p, time: 0 })),
+      packets.map(({ transport: _, ...p }) => ({ ...p, time: 0 })),
     );
+    for (const p of packets.filter((p) => p.protocol === 17)) {
+      assert.deepEqual([...p.transport!.subarray(8)], [...p.payload!]);
+    }
   }
 }, { requires: ["tcpdump", "bash"] });
 
@@ -305,7 +309,8 @@ Deno.test("parsePcap decodes a hand-made Ethernet/IPv6/UDP record", () => {
   view.setUint32(36, frame.length, true);
   file.set(frame, 40);
   const [p] = parsePcap(file);
-  assert.deepEqual({ ...p, payload: [...p.payload!] }, {
+  assert.deepEqual([...p.transport!], ipv6.slice(40));
+  assert.deepEqual({ ...p, payload: [...p.payload!], transport: undefined }, {
     time: 10.5,
     family: 6,
     src: "fd00:10::1",
@@ -318,6 +323,7 @@ Deno.test("parsePcap decodes a hand-made Ethernet/IPv6/UDP record", () => {
     srcPort: 40000,
     dstPort: 19779,
     payload: udpPayload,
+    transport: undefined,
     wireLength: frame.length,
   });
 });
