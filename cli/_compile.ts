@@ -3,28 +3,7 @@
 // libc, see ffi/procfs.ts, because Deno's file API refuses /proc short of --allow-all). `deno compile` downloads its runtime
 // (denort) unless DENORT_BIN points at one; we pass the environment through and say which.
 
-const TOOLS = [
-  {
-    name: "mcast-send",
-    entry: "cli/mcast_send.ts",
-    permissions: ["--allow-ffi", "--allow-env", "--allow-read=/proc,/sys"],
-  },
-  {
-    name: "mcast-receive",
-    entry: "cli/mcast_receive.ts",
-    permissions: ["--allow-ffi", "--allow-env", "--allow-read=/proc,/sys"],
-  },
-  {
-    name: "mcast-status",
-    entry: "cli/mcast_status.ts",
-    permissions: ["--allow-ffi", "--allow-env", "--allow-read=/proc,/sys"],
-  },
-  {
-    name: "mctx-send",
-    entry: "cli/mctx_send.ts",
-    permissions: ["--allow-ffi", "--allow-env", "--allow-read", "--allow-write"],
-  },
-] as const;
+import { TOOLS } from "./_tools.ts";
 
 const ALL_TARGETS = [
   "x86_64-unknown-linux-gnu",
