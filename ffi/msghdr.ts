@@ -69,6 +69,7 @@ export class MessageBatch {
   readonly #headerView: DataView;
   readonly #iovecView: DataView;
   readonly #headerTails: readonly Uint8Array[];
+  #singleLengths: Uint32Array | null = null;
 
   /**
    * Allocates and links the batch.
@@ -188,7 +189,21 @@ export class MessageBatch {
    * @returns The length.
    */
   receivedLength(index: number): number {
+    if (this.#singleLengths !== null) return this.#singleLengths[index];
     return this.#headerView.getUint32(index * HEADER + LAYOUT.mmsghdrLenOffset, LITTLE_ENDIAN);
+  }
+
+  /**
+   * Records the length `recvmsg` returned for slot `index`, for batches filled one message per
+   * call (where the OS has no `recvmmsg`, or by choice); from then on
+   * {@linkcode MessageBatch.receivedLength} reports the recorded lengths.
+   *
+   * @param index The slot.
+   * @param length Bytes the call returned.
+   */
+  setReceivedLength(index: number, length: number): void {
+    this.#singleLengths ??= new Uint32Array(this.count);
+    this.#singleLengths[index] = length;
   }
 
   /**

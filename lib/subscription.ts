@@ -66,7 +66,7 @@ import {
   scopeIdKept,
 } from "./address.ts";
 import { ClosedError, InvalidValueError, MismatchError, SocketError } from "./errors.ts";
-import { PLATFORM } from "../ffi/constants.ts";
+import { CAPABILITIES, PLATFORM } from "../ffi/constants.ts";
 import { lastErrno, socketError } from "../ffi/errno.ts";
 import { groupReq, groupSourceReq, ipMreqn, ipMreqSource } from "../ffi/group_req.ts";
 import { resolveInterface } from "../ffi/interfaces.ts";
@@ -158,6 +158,13 @@ export interface SubscriptionOptions {
    * @default {true}
    */
   reuse?: boolean;
+  /**
+   * Receive one datagram per `recvmsg` call instead of batches per `recvmmsg`. Always the case
+   * where the OS has no `recvmmsg` (macOS); elsewhere only useful to compare the two paths.
+   *
+   * @default {false}
+   */
+  singleMessages?: boolean;
 }
 
 /** Options of {@linkcode Subscription.batches}. */
@@ -456,6 +463,7 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
   readonly #held: Held;
   readonly #libc: LibcSymbols;
   readonly #receiveFlags: number;
+  readonly #singleMessages: boolean;
   #membership: Membership | null = null;
   #fd: number;
   #lastCount = 0;
@@ -514,6 +522,7 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
     this.#requestedReceiveBuffer = requested;
     this.#libc = libc();
     this.#receiveFlags = PLATFORM.MSG_DONTWAIT | PLATFORM.MSG_TRUNC;
+    this.#singleMessages = options.singleMessages === true || !CAPABILITIES.batchedMessages;
 
     // --- the socket -----------------------------------------------------------------------------
     const fd = openUdpSocket(family);
@@ -655,6 +664,7 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
     // possibly in the next one); restore exactly those.
     const dirty = Math.min(this.#lastCount + 1, messages.count);
     for (let i = 0; i < dirty; i++) messages.resetSlot(i);
+    if (this.#singleMessages) return this.#receiveEach(fd, messages);
     const received = this.#libc.recvmmsg(
       fd,
       messages.headers,
@@ -668,6 +678,28 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
       this.#batch.setLength(0);
       if (errno === PLATFORM.errno.EAGAIN || errno === PLATFORM.errno.EINTR) return 0;
       throw socketError(errno, "recvmmsg", this.#describe());
+    }
+    this.#lastCount = received;
+    this.#batch.setLength(received);
+    return received;
+  }
+
+  // One recvmsg per slot, until the socket is empty or the batch is full.
+  #receiveEach(fd: number, messages: MessageBatch): number {
+    let received = 0;
+    while (received < messages.count) {
+      const length = Number(
+        this.#libc.recvmsg(fd, messages.headersFrom(received), this.#receiveFlags),
+      );
+      if (length < 0) {
+        const errno = lastErrno();
+        if (errno === PLATFORM.errno.EAGAIN || errno === PLATFORM.errno.EINTR) break;
+        this.#lastCount = received;
+        this.#batch.setLength(0);
+        throw socketError(errno, "recvmsg", this.#describe());
+      }
+      messages.setReceivedLength(received, length);
+      received++;
     }
     this.#lastCount = received;
     this.#batch.setLength(received);

@@ -515,3 +515,36 @@ Deno.test("subscription: GC hammer — 2000 receives with gc() between keep ever
     sub?.close();
   }
 });
+
+Deno.test("subscription: one recvmsg per datagram (the path of OSes without recvmmsg) is exact too", async () => {
+  const { group, port } = freshEndpoint();
+  using sub = new Subscription(group, {
+    interface: "lo",
+    port,
+    batchSize: 4,
+    maxDatagramSize: 64,
+    singleMessages: true,
+  });
+  using sender = new LoSender(group, port, { ttl: 3, tos: 10 << 2 });
+  const encoder = new McasEncoder(48, { ttl: 3, dscp: 10, senderId: 0x51n });
+  for (let i = 0n; i < 6n; i++) sender.send(encoder.encode(i, i));
+  sender.send(new Uint8Array(100).fill(9)); // longer than a slot: truncated, real length kept
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  const meta = new ReceivedMetadata();
+  // A batch holds 4: the first call fills it, the second takes the rest, the third finds nothing.
+  assert.equal(sub.receiveBatch(), 4);
+  for (let i = 0; i < 4; i++) {
+    assert.equal(sub.batch.datagramLength(i), 48);
+    assert.deepEqual(sub.batch.payload(i), encoder.encode(BigInt(i), BigInt(i)));
+    sub.batch.metadata(i, meta);
+    assert.equal(meta.ttl, 3);
+    assert.equal(meta.tos, 10 << 2);
+    assert.equal(sub.batch.sourceAddress(i), "127.0.0.1");
+  }
+  assert.equal(sub.receiveBatch(), 3);
+  assert.deepEqual(sub.batch.payload(1), encoder.encode(5n, 5n));
+  assert.equal(sub.batch.truncated(2), true);
+  assert.equal(sub.batch.datagramLength(2), 100);
+  assert.equal(sub.receiveBatch(), 0);
+  assert.equal(sub.batch.length, 0);
+});
