@@ -12,6 +12,7 @@ import type { ExpectationResult } from "./_expectations.ts";
 import { colors as defaultColors, formatBitrate, formatDuration, sparkline } from "./_dashboard.ts";
 import type {
   GapJson,
+  LatencyMs,
   ReceiverStatus,
   ReceiverSummaryJson,
   SenderJson,
@@ -55,6 +56,11 @@ export interface ReceiveViewState {
   rate: RateView;
   /** The statistics summary (`ReceiverStats.summary()`). */
   summary: ReceiverSummaryJson;
+  /**
+   * One-way latency by sender id (16 hex digits), for senders on this host (they share its
+   * monotonic clock); absent for the others.
+   */
+  latencyMs?: ReadonlyMap<string, LatencyMs>;
   /** Evaluated expectations, or null when no expectation flag was given. */
   expectations: readonly ExpectationResult[] | null;
   /** True for the final frame / summary after the run ended. */
@@ -183,7 +189,7 @@ export function renderDashboard(state: ReceiveViewState, options: RenderOptions 
   } else {
     lines.push(c.bold(`senders (${summary.senders.length})`));
     for (const sender of summary.senders.slice(0, maxSenders)) {
-      lines.push(...senderLines(sender, c));
+      lines.push(...senderLines(sender, state.latencyMs?.get(sender.sender_id), c));
     }
     const more = summary.senders.length - maxSenders;
     if (more > 0) lines.push(c.dim(`  … and ${more} more (see --json)`));
@@ -330,7 +336,7 @@ export class RateHistory {
   }
 }
 
-function senderLines(s: SenderJson, c: Colors): string[] {
+function senderLines(s: SenderJson, latency: LatencyMs | undefined, c: Colors): string[] {
   const unique = s.packets - s.duplicates;
   const hops = describeHops(s.ttl);
   const dscp = describeDscp(s.dscp);
@@ -348,6 +354,10 @@ function senderLines(s: SenderJson, c: Colors): string[] {
         ? c.yellow(dscp)
         : c.green(dscp)
     }`,
+    ...(latency === undefined ? [] : [
+      `    ${c.dim("delay")} ${formatMs(latency.avg)} avg, ${formatMs(latency.min)} min, ` +
+      `${formatMs(latency.max)} max ${c.dim("(one-way, same host)")}`,
+    ]),
   ];
 }
 
@@ -397,4 +407,8 @@ function formatPercent(value: number): string {
 function formatNumber(value: number): string {
   if (!Number.isFinite(value)) return "0";
   return value >= 100 ? String(Math.round(value)) : String(Number(value.toFixed(1)));
+}
+
+function formatMs(ms: number): string {
+  return ms < 1 ? `${(ms * 1000).toFixed(0)} µs` : `${ms.toFixed(2)} ms`;
 }

@@ -58,6 +58,7 @@ import {
   validateMembershipVersion,
 } from "../lib/igmp_version.ts";
 import { BatchRecorder } from "../lib/batch_recorder.ts";
+import { formatSenderId } from "../lib/mcas.ts";
 import { parseIgmp, parseIgmp6 } from "../lib/proc_igmp.ts";
 import { ReceiverStats, type ReceiverSummaryJson } from "../lib/receiver_stats.ts";
 import { DEFAULT_PORT, Subscription } from "../lib/subscription.ts";
@@ -359,7 +360,17 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
       port: args.port,
       interface: plan.chosen?.index ?? 0,
     });
-    const stats = new ReceiverStats({ stallTimeoutS: args.stallTimeout });
+    // Arrivals go on CLOCK_MONOTONIC, the clock MCAS senders stamp: a sender on this host then
+    // has a one-way latency; the offset turns arrival times back into dates for the gap log.
+    const clockOffsetNs = clockNs(PLATFORM.CLOCK_REALTIME) - clockNs(PLATFORM.CLOCK_MONOTONIC);
+    const stats = new ReceiverStats({
+      stallTimeoutS: args.stallTimeout,
+      sharedClock: true,
+      epochOffsetNs: clockOffsetNs,
+    });
+    const localAddresses = new Set(
+      listInterfaces().flatMap((i) => i.addresses.map((a) => a.address)),
+    );
     const rate = new RateHistory(30);
     const startMs = performance.now();
     const membership = new MembershipInfo(protocol, sub, forced, plan.version);
@@ -377,6 +388,12 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
         durationS: args.duration,
         rate: rate.view(),
         summary,
+        // Only a sender on this host shares our monotonic clock.
+        latencyMs: new Map(
+          stats.senders()
+            .filter((s) => s.latencyMs !== null && localAddresses.has(s.source))
+            .map((s) => [formatSenderId(s.senderId), s.latencyMs!]),
+        ),
         expectations: hasExpectations(args.expectations)
           ? evaluateExpectations(args.expectations, summary)
           : null,
@@ -385,7 +402,7 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
     };
 
     const tick = () => {
-      stats.tick(clockNs(PLATFORM.CLOCK_REALTIME));
+      stats.tick(clockNs(PLATFORM.CLOCK_MONOTONIC));
       const t = stats.totals();
       rate.sample(performance.now(), t.packets + t.foreign, t.bytes + t.foreignBytes);
       // Durations beyond what one timer can hold (about 24.8 days) end here.
@@ -408,7 +425,11 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
       lines.start();
     }
 
-    await receiveLoop(sub, stats, stop.signal);
+    await receiveLoop(
+      new BatchRecorder(stats, { arrivalOffsetNs: clockOffsetNs }),
+      sub,
+      stop.signal,
+    );
 
     for (const timer of timers) clearInterval(timer);
     timers.length = 0;
@@ -455,11 +476,10 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
  * allocate per datagram: the header, metadata and arrival objects are reused.
  */
 async function receiveLoop(
+  recorder: BatchRecorder,
   sub: Subscription,
-  stats: ReceiverStats,
   signal: AbortSignal,
 ): Promise<void> {
-  const recorder = new BatchRecorder(stats);
   let lastYield = performance.now();
   for await (const batch of sub.batches({ signal, waitMs: 100 })) {
     recorder.record(batch);

@@ -13,6 +13,19 @@ import { createMcasHeader, decodeMcas, type McasHeader } from "./mcas.ts";
 import type { Arrival, ReceiverStats } from "./receiver_stats.ts";
 import type { ReceivedBatch } from "./subscription.ts";
 
+/** Options of a {@linkcode BatchRecorder}. */
+export interface BatchRecorderOptions {
+  /**
+   * Nanoseconds subtracted from every arrival time (kernel CLOCK_REALTIME timestamps) before it is
+   * recorded, to put arrivals on another clock: with `realtime − monotonic` they land on
+   * CLOCK_MONOTONIC, the clock MCAS senders stamp, so that a sender on the same host has a
+   * one-way latency (`ReceiverStats` with `sharedClock`). 0 keeps CLOCK_REALTIME.
+   *
+   * @default {0n}
+   */
+  arrivalOffsetNs?: bigint;
+}
+
 /**
  * Records received batches into a {@linkcode ReceiverStats}. Reuses one header, one metadata and
  * one arrival object, so recording allocates nothing per datagram beyond the statistics' own
@@ -36,6 +49,7 @@ export class BatchRecorder {
   readonly stats: ReceiverStats;
   readonly #header: McasHeader = createMcasHeader();
   readonly #metadata = new ReceivedMetadata();
+  readonly #arrivalOffsetNs: bigint;
   readonly #arrival: Arrival = {
     source: "",
     receivedTtl: null,
@@ -48,9 +62,11 @@ export class BatchRecorder {
    * Constructs a new instance.
    *
    * @param stats Where the datagrams are counted.
+   * @param options The clock the arrival times are recorded on.
    */
-  constructor(stats: ReceiverStats) {
+  constructor(stats: ReceiverStats, options: BatchRecorderOptions = {}) {
     this.stats = stats;
+    this.#arrivalOffsetNs = options.arrivalOffsetNs ?? 0n;
   }
 
   /**
@@ -76,9 +92,12 @@ export class BatchRecorder {
       arrival.source = batch.sourceAddress(i);
       arrival.receivedTtl = metadata.ttl >= 0 ? metadata.ttl : null;
       arrival.receivedDscp = metadata.tos >= 0 ? metadata.tos >> 2 : null;
-      arrival.arrivalNs = metadata.timestampNs >= 0n
+      const realtimeNs = metadata.timestampNs >= 0n
         ? metadata.timestampNs
         : clockNs(PLATFORM.CLOCK_REALTIME);
+      arrival.arrivalNs = this.#arrivalOffsetNs === 0n
+        ? realtimeNs
+        : realtimeNs - this.#arrivalOffsetNs;
       arrival.bytes = length;
       this.stats.record(header, arrival);
       recorded++;

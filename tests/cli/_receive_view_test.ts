@@ -207,3 +207,16 @@ Deno.test("view: rate history derives per-second figures and keeps a bounded his
   rate.sample(6000, 0, 0);
   assert.equal(rate.view().pps, 0);
 });
+
+Deno.test("view: a same-host sender's one-way delay is shown, others' is not", () => {
+  const plain = renderDashboard(state(), { colors: NO_COLORS });
+  assert.doesNotMatch(plain, /delay/);
+  const latencyMs = new Map([["0123456789abcdef", { min: 0.005, avg: 0.012, max: 1.5 }]]);
+  const withDelay = renderDashboard(state({ latencyMs }), { colors: NO_COLORS });
+  assert.ok(
+    withDelay.includes("delay 12 µs avg, 5 µs min, 1.50 ms max (one-way, same host)"),
+    withDelay,
+  );
+  const other = new Map([["fedcba9876543210", { min: 1, avg: 1, max: 1 }]]);
+  assert.doesNotMatch(renderDashboard(state({ latencyMs: other }), { colors: NO_COLORS }), /delay/);
+});

@@ -10,7 +10,7 @@ import { PublicationConfig } from "../../lib/publication_config.ts";
 import { ReceiverStats } from "../../lib/receiver_stats.ts";
 import { Subscription } from "../../lib/subscription.ts";
 import { PLATFORM } from "../../ffi/constants.ts";
-import { waitForFd } from "../../ffi/socket.ts";
+import { clockNs, waitForFd } from "../../ffi/socket.ts";
 
 function randomInt(min: number, max: number): number {
   return min + Math.floor(Math.random() * (max - min + 1));
@@ -63,4 +63,35 @@ Deno.test("BatchRecorder counts a scripted stream exactly, with TTL and DSCP", a
   assert.equal(sender.last_seq, 5);
   assert.deepEqual(sender.ttl, { received: 7, original: 7, hops: 0 });
   assert.deepEqual(sender.dscp, { received: "af21", original: "af21", remarked: false });
+});
+
+Deno.test("BatchRecorder with arrivalOffsetNs puts arrivals on the sender's monotonic clock", async () => {
+  const group = `239.${randomInt(100, 254)}.${randomInt(1, 254)}.${randomInt(1, 254)}`;
+  const port = randomInt(20_000, 60_000);
+  using sub = new Subscription(group, { interface: "lo", port });
+  using pub = new Publication(
+    new PublicationConfig(group, port).withOutgoingInterface("127.0.0.1"),
+  );
+  const offset = clockNs(PLATFORM.CLOCK_REALTIME) - clockNs(PLATFORM.CLOCK_MONOTONIC);
+  const stats = new ReceiverStats({ sharedClock: true, epochOffsetNs: offset });
+  const recorder = new BatchRecorder(stats, { arrivalOffsetNs: offset });
+  const encoder = new McasEncoder(32, { senderId: 0x1a7en });
+  const sentAt: bigint[] = [];
+  for (let i = 0n; i < 3n; i++) {
+    sentAt.push(clockNs(PLATFORM.CLOCK_MONOTONIC));
+    pub.send(encoder.encode(i, sentAt[Number(i)]));
+  }
+  let got = 0;
+  const deadline = Date.now() + 5_000;
+  while (got < 3 && Date.now() < deadline) {
+    if (sub.receiveBatch() === 0) await waitForFd(sub.fd, PLATFORM.POLLIN, 200);
+    else got += recorder.record(sub.batch);
+  }
+  const doneAt = clockNs(PLATFORM.CLOCK_MONOTONIC);
+  const [sender] = stats.senders();
+  assert.ok(sender.latencyMs !== null);
+  // One-way on one host: never negative, never longer than the whole exchange took.
+  const bound = Number(doneAt - sentAt[0]) / 1e6;
+  assert.ok(sender.latencyMs.min >= 0, `min ${sender.latencyMs.min} ms`);
+  assert.ok(sender.latencyMs.max <= bound, `max ${sender.latencyMs.max} ms > ${bound} ms`);
 });
