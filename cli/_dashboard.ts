@@ -5,11 +5,10 @@
 import process from "node:process";
 import { createLogUpdate } from "log-update";
 import pc from "picocolors";
+import { colorWanted } from "./_cli.ts";
 
 /** Colours that honour NO_COLOR and non-terminal output (picocolors decides once). */
-export const colors: ReturnType<typeof pc.createColors> = pc.createColors(
-  Deno.stdout.isTerminal() && !Deno.env.get("NO_COLOR"),
-);
+export const colors: ReturnType<typeof pc.createColors> = pc.createColors(colorWanted());
 
 // stdout as log-update sees it, with a size even when the pseudo-terminal reports 0 rows or
 // columns (tmux/script before a resize), where log-update would otherwise clip every frame away.
