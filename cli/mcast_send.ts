@@ -29,13 +29,7 @@ import {
 import { monotonicClock, pace, type PaceResult, pacingPlan } from "./_pacer.ts";
 import { type AddressFamily, canonicalAddress, parseAddress } from "../lib/address.ts";
 import { dscpName, formatDscp, parseDscp } from "../lib/dscp.ts";
-import {
-  InterfaceNotFoundError,
-  InvalidValueError,
-  McastError,
-  MismatchError,
-  SocketError,
-} from "../lib/errors.ts";
+import { InvalidValueError, MismatchError, SocketError } from "../lib/errors.ts";
 import {
   formatSenderId,
   MCAS_MAX_DATAGRAM_SIZE,
@@ -305,16 +299,6 @@ function openPublication(config: PublicationConfig, egress: Egress): Publication
     return new Publication(config, fd === undefined ? {} : { fd });
   } catch (error) {
     if (fd !== undefined) closeFd(fd);
-    // An IPv6 source that is no address of this host: the same runtime failure as IPv4's bind.
-    if (
-      error instanceof InterfaceNotFoundError && config.sourceAddr !== undefined &&
-      error.value === config.sourceAddr
-    ) {
-      throw new McastError(
-        `Failed to bind source ${config.sourceAddr}: EADDRNOTAVAIL (not an address of this host)`,
-        { cause: error },
-      );
-    }
     throw error;
   }
 }

@@ -212,11 +212,12 @@ export class Publication implements Disposable {
    *
    * @param config The publication config.
    * @param options The id and a caller-provided socket.
-   * @throws {InvalidValueError} When the config is invalid or names an interface or address
-   * this host does not have.
+   * @throws {InvalidValueError} When the config is invalid or names an interface (zone) this
+   * host does not have.
    * @throws {MismatchError} When a caller-provided socket is of the other family or bound
    * elsewhere, or an IPv6 source lives on another interface than the one chosen.
-   * @throws {SocketError} When the OS refuses a step (bind, setsockopt, connect).
+   * @throws {SocketError} When the OS refuses a step (bind, setsockopt, connect); a source or
+   * interface address this host does not have is EADDRNOTAVAIL, for IPv6 as for IPv4.
    */
   constructor(config: PublicationConfig, options: PublicationOptions = {}) {
     if (!(config instanceof PublicationConfig)) {
@@ -729,9 +730,11 @@ function configureIpv6(
   return { destination, interfaceIndex: index };
 }
 
+// The interface owning a local address. An address this host does not have fails as the bind
+// to it would (EADDRNOTAVAIL), the same runtime failure IPv4 gets from the kernel.
 function addressIndex(address: string): number {
   const found = findInterfaceByAddress(address);
-  if (found === null) throw new InterfaceNotFoundError(address);
+  if (found === null) throw socketError(PLATFORM.errno.EADDRNOTAVAIL, "bind", address);
   return found.index;
 }
 

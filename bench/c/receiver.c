@@ -32,20 +32,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define MAX_BATCH 1024
 #define SLOT 65536
 #define CONTROL 256
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
-static void die(const char *what) {
-  fprintf(stderr, "receiver: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
 
 static void usage(const char *why) {
   fprintf(stderr,
@@ -60,6 +53,7 @@ static int set_int(int fd, int level, int name, int value) {
 }
 
 int main(int argc, char **argv) {
+  program = "receiver";
   const char *group = NULL, *iface = "127.0.0.1";
   int port = 19780, batch = 64, idle_ms = 1000, wait_go = 0, rcvbuf = 4 * 1024 * 1024;
   uint64_t expect = 0;

@@ -33,19 +33,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common.h"
+
 #define MAX_BATCH 1024
 #define MCAS_HEADER 32
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
-static void die(const char *what) {
-  fprintf(stderr, "sender: %s: %s\n", what, strerror(errno));
-  exit(1);
-}
 
 static void usage(const char *why) {
   fprintf(stderr,
@@ -73,6 +66,7 @@ static void mcas_init(uint8_t *d, size_t size, int ttl, uint64_t sender_id) {
 }
 
 int main(int argc, char **argv) {
+  program = "sender";
   const char *group = NULL, *iface = "127.0.0.1", *mode = "send";
   int port = 19780, ttl = 1, batch = 64;
   size_t size = 200;

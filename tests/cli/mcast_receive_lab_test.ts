@@ -80,6 +80,24 @@ interface Expectation {
   detail: string;
 }
 
+/**
+ * Ctrl-C to every receiver; each must exit with its case's code and print its JSON summary.
+ * Returns, per receiver, its flags as text, the code, the parsed summary and stderr.
+ */
+async function interruptAll(
+  receivers: LabProcess[],
+  cases: ReadonlyArray<readonly [string[], number]>,
+) {
+  for (const receiver of receivers) receiver.kill("SIGINT");
+  const results = await Promise.all(receivers.map((r) => r.wait()));
+  return results.map((result, i) => {
+    const [flags, code] = cases[i];
+    const what = flags.join(" ");
+    assert.equal(result.code, code, `${what}: exit ${result.code}: ${result.stderr}`);
+    return { flags, what, code, summary: JSON.parse(result.stdout), stderr: result.stderr };
+  });
+}
+
 labTest("mcast-receive lab: expectation flags give exit 0 when met and 3 when not", async (lab) => {
   const ns = await lab.addNamespace("rx");
   const group = randomGroup();
@@ -100,20 +118,14 @@ labTest("mcast-receive lab: expectation flags give exit 0 when met and 3 when no
   }
   await send(ns, group, ["--port", port, "--dscp", "ef", "--plan", "id=abc:0-9,11-20"]);
   await sleep(300);
-  for (const receiver of receivers) receiver.kill("SIGINT");
-  const results = await Promise.all(receivers.map((r) => r.wait()));
-  results.forEach((result, i) => {
-    const [flags, code] = cases[i];
-    const what = flags.join(" ");
-    assert.equal(result.code, code, `${what}: exit ${result.code}: ${result.stderr}`);
-    const summary = JSON.parse(result.stdout);
+  for (const { flags, what, code, summary, stderr } of await interruptAll(receivers, cases)) {
     assert.equal(summary.totals.packets, 20, what);
     assert.equal(summary.totals.lost, 1, what);
     const expectations = summary.expectations as Expectation[];
     assert.equal(expectations.every((e) => e.ok), code === 0, what);
     assert.equal(expectations.length, flags.filter((f) => f.startsWith("--")).length, what);
-    if (code === 3) assert.match(result.stderr, /expectation not met/, what);
-  });
+    if (code === 3) assert.match(stderr, /expectation not met/, what);
+  }
 }, { timeoutMs: 60_000 });
 
 labTest(
@@ -200,13 +212,7 @@ labTest(
       "5",
     ]);
     await sleep(500);
-    for (const receiver of receivers) receiver.kill("SIGINT");
-    const results = await Promise.all(receivers.map((r) => r.wait()));
-    results.forEach((result, i) => {
-      const [flags, code] = cases[i];
-      const what = flags.join(" ");
-      assert.equal(result.code, code, `${what}: exit ${result.code}: ${result.stderr}`);
-      const summary = JSON.parse(result.stdout);
+    for (const { what, summary } of await interruptAll(receivers, cases)) {
       assert.equal(summary.interface, down.b.name, what);
       assert.equal(summary.totals.packets, 30, what);
       assert.equal(summary.senders.length, 1, what);
@@ -214,7 +220,7 @@ labTest(
       assert.equal(sender.source, up.a.ipv4, what);
       assert.deepEqual(sender.ttl, { received: 63, original: 64, hops: 1 }, what);
       assert.deepEqual(sender.dscp, { received: "af11", original: "ef", remarked: true }, what);
-    });
+    }
     await smcroute.stop();
   },
   { requires: ["smcrouted", "iptables"], timeoutMs: 90_000 },

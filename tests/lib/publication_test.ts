@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import { Context } from "../../lib/context.ts";
-import { ClosedError, InvalidValueError } from "../../lib/errors.ts";
+import { ClosedError, InvalidValueError, SocketError } from "../../lib/errors.ts";
+import { PublicationConfig } from "../../lib/publication_config.ts";
 import { Publication } from "../../lib/publication.ts";
 import { closeFd, isNonBlocking, sendDatagram } from "../../ffi/socket.ts";
 import { fdIsOpen, freshPort, GROUP, LoopbackReceiver, onLo, text } from "./_loopback.ts";
@@ -169,4 +170,15 @@ Deno.test("a leaked publication's socket is closed by the finalizer", async () =
   }
   if ((globalThis as { gc?: () => void }).gc === undefined) return; // needs --expose-gc
   assert.ok(!fdIsOpen(fd), `fd ${fd} still open after collection`);
+});
+
+Deno.test("a source address this host does not have is EADDRNOTAVAIL for IPv6 as for IPv4", () => {
+  for (const [group, source] of [["239.1.2.3", "10.255.255.77"], ["ff3e::1", "fd99::77"]]) {
+    assert.throws(
+      () => new Publication(new PublicationConfig(group, 5000).withSourceAddr(source)),
+      (e: unknown) =>
+        e instanceof SocketError && e.errnoName === "EADDRNOTAVAIL" && e.message.includes(source),
+      `${source} for ${group}`,
+    );
+  }
 });
