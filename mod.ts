@@ -47,20 +47,15 @@ export * from "./lib/publication.ts";
 export * from "./lib/context.ts";
 export * from "./lib/async_publication.ts";
 export * from "./lib/heimdall_jsonl.ts";
+export * from "./lib/pacer.ts";
+export * from "./lib/mcas_sender.ts";
 export * from "./lib/subscription.ts";
+export * from "./lib/source_filter.ts";
 export * from "./lib/receiver_stats.ts";
 export * from "./lib/batch_recorder.ts";
 export * from "./lib/igmp_version.ts";
 export * from "./lib/proc_igmp.ts";
-export {
-  findInterfaceByAddress,
-  type InterfaceAddress,
-  interfaceIndex,
-  interfaceName,
-  listInterfaces,
-  type NetworkInterface,
-  resolveInterface,
-} from "./ffi/interfaces.ts";
+export * from "./lib/interfaces.ts";
 // Types only: the metrics implementation stays in the `./metrics` subpath.
 export type {
   ContextMetricsDelta,

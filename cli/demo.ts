@@ -14,6 +14,7 @@
 
 import { createProgram, EXIT, runTool } from "./_cli.ts";
 import { colors } from "./_dashboard.ts";
+import { abortOnSignals } from "./_runtime.ts";
 import { readMulticastState } from "../lib/proc_igmp.ts";
 
 const NAME = "demo";
@@ -94,9 +95,7 @@ export async function main(args: string[]): Promise<number> {
   say(colors.dim(`  $ mcast-receive ${receiveArgs.join(" ")}`));
   say(colors.dim(`  $ mcast-send ${sendArgs.join(" ")}\n`));
 
-  const interrupted = new AbortController();
-  const onSignal = () => interrupted.abort();
-  for (const signal of ["SIGINT", "SIGTERM"] as const) Deno.addSignalListener(signal, onSignal);
+  using interrupted = abortOnSignals();
   const baseline = await groupUsers();
   const receiver = startTool("mcast_receive.ts", receiveArgs);
   let sender: Deno.ChildProcess | undefined;
@@ -120,9 +119,6 @@ export async function main(args: string[]): Promise<number> {
     const received = await stopTool(receiver, "SIGINT");
     return report(sent, received);
   } finally {
-    for (const signal of ["SIGINT", "SIGTERM"] as const) {
-      Deno.removeSignalListener(signal, onSignal);
-    }
     if (sender !== undefined) await stopTool(sender, "SIGTERM");
     await stopTool(receiver, "SIGTERM");
   }

@@ -20,7 +20,8 @@
 import Table from "cli-table3";
 import { createProgram, EXIT, runTool } from "./_cli.ts";
 import { colors, LiveView } from "./_dashboard.ts";
-import { type NetworkInterface, resolveInterface } from "../ffi/interfaces.ts";
+import { abortOnSignals, sleepUntil } from "./_runtime.ts";
+import { type NetworkInterface, resolveInterface } from "../lib/interfaces.ts";
 import { readKernelFile } from "../ffi/procfs.ts";
 import {
   type GroupState,
@@ -248,10 +249,7 @@ async function watch(
   args: StatusArgs,
   snapshot: () => Promise<MulticastState>,
 ): Promise<number> {
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  using stop = abortOnSignals();
 
   const live = !args.json && Deno.stdout.isTerminal();
   let frame = "";
@@ -275,22 +273,8 @@ async function watch(
     }
   } finally {
     view?.stop();
-    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
   }
   return EXIT.ok;
-}
-
-function sleepUntil(deadline: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, Math.max(0, deadline - performance.now()));
-    signal.addEventListener("abort", done);
-  });
 }
 
 /** Writes all of `text` to stdout; false when the reader went away (a closed pipe). */

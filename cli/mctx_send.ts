@@ -31,9 +31,8 @@ import {
 } from "../lib/metrics.ts";
 import { formatEndpoint } from "../lib/publication.ts";
 import { PublicationConfig } from "../lib/publication_config.ts";
-import { PLATFORM } from "../ffi/constants.ts";
-import { resolveInterface } from "../ffi/interfaces.ts";
-import { waitForFd } from "../ffi/socket.ts";
+import { resolveInterface } from "../lib/interfaces.ts";
+import { abortOnSignals, sleepUntil } from "./_runtime.ts";
 
 const NAME = "mctx-send";
 const PRODUCER = "mcast/mctx-send";
@@ -325,10 +324,7 @@ async function main(argv: string[]): Promise<number> {
     else printSummary(snapshot, delta);
   };
 
-  const stop = new AbortController();
-  const onSignal = () => stop.abort();
-  const signals: Deno.Signal[] = ["SIGINT", "SIGTERM"];
-  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  using stop = abortOnSignals();
   try {
     const summaryMs = metricsEnv.summarySecs * 1000;
     let nextSummary = performance.now() + summaryMs;
@@ -341,7 +337,7 @@ async function main(argv: string[]): Promise<number> {
           break;
         } catch (error) {
           if (!(error instanceof WouldBlockError)) throw error;
-          await waitForFd(publication.fd, PLATFORM.POLLOUT, 100);
+          await publication.waitWritable(100);
           if (stop.signal.aborted) break;
         }
       }
@@ -363,24 +359,9 @@ async function main(argv: string[]): Promise<number> {
     }
     if (metricsOn) emit();
   } finally {
-    for (const signal of signals) Deno.removeSignalListener(signal, onSignal);
     writer?.close();
   }
   return EXIT.ok;
-}
-
-function sleepUntil(deadline: number, signal: AbortSignal): Promise<void> {
-  const ms = deadline - performance.now();
-  if (ms <= 0 || signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener("abort", done, { once: true });
-  });
 }
 
 if (import.meta.main) await runTool(NAME, main);

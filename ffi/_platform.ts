@@ -74,6 +74,8 @@ export interface PlatformTable {
   MCAST_LEAVE_GROUP: number;
   MCAST_JOIN_SOURCE_GROUP: number;
   MCAST_LEAVE_SOURCE_GROUP: number;
+  MCAST_BLOCK_SOURCE: number;
+  MCAST_UNBLOCK_SOURCE: number;
   IPV6_MULTICAST_IF: number;
   IPV6_MULTICAST_HOPS: number;
   IPV6_MULTICAST_LOOP: number;
@@ -105,6 +107,10 @@ export interface PlatformTable {
   CLOCK_MONOTONIC: number;
   TIMER_ABSTIME: number;
   IFNAMSIZ: number;
+  IFF_UP: number;
+  IFF_LOOPBACK: number;
+  IFF_RUNNING: number;
+  IFF_MULTICAST: number;
   errno: Readonly<Record<string, number>>;
   layout: StructLayout;
 }

@@ -33,6 +33,19 @@ function selectPlatform(os: string): PlatformTable {
  */
 export const PLATFORM: PlatformTable = selectPlatform(Deno.build.os);
 
+/**
+ * Whether this host is little-endian: the byte order of every host-order field of a C structure
+ * (sockaddr families, scope ids, lengths) and of the host-order columns the kernel prints in
+ * `/proc` (`/proc/net/igmp` groups, `/proc/net/route` destinations and masks).
+ *
+ * @example
+ * ```ts
+ * import { LITTLE_ENDIAN } from "./constants.ts";
+ * new DataView(new ArrayBuffer(4)).getUint32(0, LITTLE_ENDIAN); // host order
+ * ```
+ */
+export const LITTLE_ENDIAN: boolean = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
 /** What the running OS can do, so callers branch on a capability rather than on an OS name. */
 export interface Capabilities {
   /** sendmmsg/recvmmsg exist (batches of datagrams per system call). */

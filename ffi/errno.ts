@@ -5,7 +5,7 @@
  * @module
  */
 
-import { SocketError, WouldBlockError } from "../lib/errors.ts";
+import { SocketError, WouldBlockError } from "./errors.ts";
 import { PLATFORM } from "./constants.ts";
 import { libc } from "./libc.ts";
 

@@ -6,13 +6,13 @@
  * @module
  */
 
-import { parseIpv4, parseIpv6 } from "../lib/address.ts";
-import { PLATFORM } from "./constants.ts";
-import { encodeSockaddr } from "./sockaddr.ts";
+import { InvalidValueError } from "./errors.ts";
+import { LITTLE_ENDIAN, PLATFORM } from "./constants.ts";
+import { checkAddress, encodeSockaddr, type RawAddress } from "./sockaddr.ts";
 import { nativeBuffer } from "./_buffer.ts";
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const LAYOUT = PLATFORM.layout;
+const IPV4_ANY = new Uint8Array(4);
 
 /**
  * `struct ip_mreqn { in_addr multiaddr; in_addr address; int ifindex; }` (12 bytes), for
@@ -21,18 +21,22 @@ const LAYOUT = PLATFORM.layout;
  * @example
  * ```ts
  * import { ipMreqn } from "./group_req.ts";
- * ipMreqn("239.1.2.3", "0.0.0.0", 2); // [239,1,2,3, 0,0,0,0, 2,0,0,0] on little-endian
+ * ipMreqn(Uint8Array.of(239, 1, 2, 3), null, 2); // [239,1,2,3, 0,0,0,0, 2,0,0,0] on little-endian
  * ```
  *
- * @param group The group (or `"0.0.0.0"` for IP_MULTICAST_IF).
- * @param localAddress The local interface address, `"0.0.0.0"` for any.
+ * @param group The group's 4 bytes, or null (any) for IP_MULTICAST_IF.
+ * @param localAddress The local interface address's 4 bytes, null for any.
  * @param ifindex The interface index, 0 for any.
  * @returns The structure.
  */
-export function ipMreqn(group: string, localAddress: string, ifindex: number): Uint8Array {
+export function ipMreqn(
+  group: Uint8Array | null,
+  localAddress: Uint8Array | null,
+  ifindex: number,
+): Uint8Array {
   const buffer = nativeBuffer(12);
-  buffer.set(parseIpv4(group, { what: "group" }), 0);
-  buffer.set(parseIpv4(localAddress, { what: "interface address" }), 4);
+  buffer.set(ipv4Bytes("group", group), 0);
+  buffer.set(ipv4Bytes("interface address", localAddress), 4);
   new DataView(buffer.buffer).setInt32(8, ifindex, LITTLE_ENDIAN);
   return buffer;
 }
@@ -44,20 +48,24 @@ export function ipMreqn(group: string, localAddress: string, ifindex: number): U
  * @example
  * ```ts
  * import { ipMreqSource } from "./group_req.ts";
- * ipMreqSource("232.1.1.1", "10.0.0.2", "10.0.0.1");
+ * ipMreqSource(Uint8Array.of(232, 1, 1, 1), Uint8Array.of(10, 0, 0, 2), Uint8Array.of(10, 0, 0, 1));
  * // [232,1,1,1, 10,0,0,2, 10,0,0,1]
  * ```
  *
- * @param group The SSM group.
- * @param interfaceAddress The local interface address.
- * @param source The source address.
+ * @param group The SSM group's 4 bytes.
+ * @param interfaceAddress The local interface address's 4 bytes, null for any.
+ * @param source The source address's 4 bytes.
  * @returns The structure.
  */
-export function ipMreqSource(group: string, interfaceAddress: string, source: string): Uint8Array {
+export function ipMreqSource(
+  group: Uint8Array,
+  interfaceAddress: Uint8Array | null,
+  source: Uint8Array,
+): Uint8Array {
   const buffer = nativeBuffer(12);
-  buffer.set(parseIpv4(group, { what: "group" }), 0);
-  buffer.set(parseIpv4(interfaceAddress, { what: "interface address" }), 4);
-  buffer.set(parseIpv4(source, { what: "source" }), 8);
+  buffer.set(ipv4Bytes("group", group), 0);
+  buffer.set(ipv4Bytes("interface address", interfaceAddress), 4);
+  buffer.set(ipv4Bytes("source", source), 8);
   return buffer;
 }
 
@@ -68,16 +76,17 @@ export function ipMreqSource(group: string, interfaceAddress: string, source: st
  * @example
  * ```ts
  * import { ipv6Mreq } from "./group_req.ts";
- * ipv6Mreq("ff3e::1", 4).length; // 20
+ * ipv6Mreq(new Uint8Array(16), 4).length; // 20
  * ```
  *
- * @param group The group.
+ * @param group The group's 16 bytes.
  * @param ifindex The interface index, 0 for the routing default.
  * @returns The structure.
  */
-export function ipv6Mreq(group: string, ifindex: number): Uint8Array {
+export function ipv6Mreq(group: Uint8Array, ifindex: number): Uint8Array {
   const buffer = nativeBuffer(20);
-  buffer.set(parseIpv6(group, { what: "group" }), 0);
+  checkAddress({ family: "IPv6", bytes: group });
+  buffer.set(group, 0);
   new DataView(buffer.buffer).setUint32(16, ifindex, LITTLE_ENDIAN);
   return buffer;
 }
@@ -89,17 +98,17 @@ export function ipv6Mreq(group: string, ifindex: number): Uint8Array {
  * @example
  * ```ts
  * import { groupReq } from "./group_req.ts";
- * groupReq(2, "239.1.2.3").length; // 136 on Linux
+ * groupReq(2, { family: "IPv4", bytes: Uint8Array.of(239, 1, 2, 3) }).length; // 136 on Linux
  * ```
  *
  * @param ifindex The interface index, 0 for the routing default.
  * @param group The group.
  * @returns The structure.
  */
-export function groupReq(ifindex: number, group: string): Uint8Array {
+export function groupReq(ifindex: number, group: RawAddress): Uint8Array {
   const buffer = nativeBuffer(LAYOUT.groupReqSize);
   new DataView(buffer.buffer).setUint32(0, ifindex, LITTLE_ENDIAN);
-  encodeSockaddr(buffer, { address: group, port: 0 }, LAYOUT.groupReqGroupOffset);
+  encodeSockaddr(buffer, { ...group, port: 0 }, LAYOUT.groupReqGroupOffset);
   return buffer;
 }
 
@@ -110,18 +119,36 @@ export function groupReq(ifindex: number, group: string): Uint8Array {
  * @example
  * ```ts
  * import { groupSourceReq } from "./group_req.ts";
- * groupSourceReq(2, "ff3e::8000:1", "fd00::1").length; // 264 on Linux
+ * const group = { family: "IPv6", bytes: new Uint8Array(16).fill(0xff, 0, 1) } as const;
+ * const source = { family: "IPv6", bytes: new Uint8Array(16).fill(0xfd, 0, 1) } as const;
+ * groupSourceReq(2, group, source).length; // 264 on Linux
  * ```
  *
  * @param ifindex The interface index, 0 for the routing default.
  * @param group The group.
- * @param source The source.
+ * @param source The source, of the group's family.
  * @returns The structure.
+ * @throws {InvalidValueError} When the source is of another family than the group.
  */
-export function groupSourceReq(ifindex: number, group: string, source: string): Uint8Array {
+export function groupSourceReq(
+  ifindex: number,
+  group: RawAddress,
+  source: RawAddress,
+): Uint8Array {
+  if (source.family !== group.family) {
+    throw new InvalidValueError("source family", source.family, `${group.family}, the group's`);
+  }
   const buffer = nativeBuffer(LAYOUT.groupSourceReqSize);
   new DataView(buffer.buffer).setUint32(0, ifindex, LITTLE_ENDIAN);
-  encodeSockaddr(buffer, { address: group, port: 0 }, LAYOUT.groupReqGroupOffset);
-  encodeSockaddr(buffer, { address: source, port: 0 }, LAYOUT.groupSourceReqSourceOffset);
+  encodeSockaddr(buffer, { ...group, port: 0 }, LAYOUT.groupReqGroupOffset);
+  encodeSockaddr(buffer, { ...source, port: 0 }, LAYOUT.groupSourceReqSourceOffset);
   return buffer;
+}
+
+function ipv4Bytes(what: string, bytes: Uint8Array | null): Uint8Array {
+  if (bytes === null) return IPV4_ANY;
+  if (!(bytes instanceof Uint8Array) || bytes.length !== 4) {
+    throw new InvalidValueError(`${what} bytes`, bytes, "4 bytes (IPv4)");
+  }
+  return bytes;
 }

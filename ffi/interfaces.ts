@@ -1,40 +1,38 @@
 /**
- * Network interfaces: name ⇄ index ⇄ addresses, from `getifaddrs`, `if_nametoindex` and
- * `if_indextoname`. Used by the sender (outgoing interface, source → index) and the receiver
- * (join interface) alike.
+ * Network interfaces as the C library lists them: name ⇄ index (`if_nametoindex`,
+ * `if_indextoname`) and every interface with its flags and addresses in bytes (`getifaddrs`).
+ * Finding an interface by a name, an index or an address written as text is the library's
+ * business (`lib/interfaces.ts`).
  *
  * @module
  */
 
-import { type AddressFamily, formatAddress, parseAddress } from "../lib/address.ts";
-import { InterfaceNotFoundError } from "../lib/errors.ts";
-import { PLATFORM } from "./constants.ts";
+import { LITTLE_ENDIAN, PLATFORM } from "./constants.ts";
 import { check } from "./errno.ts";
 import { libc } from "./libc.ts";
+import type { AddressFamily } from "./sockaddr.ts";
 import { nativeBuffer } from "./_buffer.ts";
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-
-/** One address of an interface. */
-export interface InterfaceAddress {
+/** One address of an interface, in bytes. */
+export interface RawInterfaceAddress {
   /** `"IPv4"` or `"IPv6"`. */
   family: AddressFamily;
-  /** Canonical address text, without zone. */
-  address: string;
+  /** The address, network byte order (4 or 16 bytes). */
+  bytes: Uint8Array;
   /** IPv6 scope id (the interface index for link-local addresses), else 0. */
   scopeId: number;
 }
 
-/** A network interface with its IPv4 and IPv6 addresses. */
-export interface NetworkInterface {
+/** A network interface with its flags and addresses, as `getifaddrs` reports it. */
+export interface RawInterface {
   /** Interface name, for example `"lo"`. */
   name: string;
   /** Interface index. */
   index: number;
-  /** `IFF_*` flags. */
+  /** `IFF_*` flags (`PLATFORM.IFF_UP`, `IFF_RUNNING`, `IFF_MULTICAST` …). */
   flags: number;
   /** IPv4 and IPv6 addresses, in kernel order. */
-  addresses: InterfaceAddress[];
+  addresses: RawInterfaceAddress[];
 }
 
 /**
@@ -76,21 +74,21 @@ export function interfaceName(index: number): string | null {
 }
 
 /**
- * Every interface with its IPv4/IPv6 addresses (`getifaddrs`).
+ * Every interface with its flags and IPv4/IPv6 addresses (`getifaddrs`).
  *
  * @example
  * ```ts ignore
- * import { listInterfaces } from "./interfaces.ts";
- * const lo = listInterfaces().find((i) => i.name === "lo");
+ * import { readInterfaces } from "./interfaces.ts";
+ * const lo = readInterfaces().find((i) => i.name === "lo");
  * ```
  *
  * @returns The interfaces, in index order.
  */
-export function listInterfaces(): NetworkInterface[] {
+export function readInterfaces(): RawInterface[] {
   const head = nativeBuffer(8);
   check(libc().getifaddrs(head), "getifaddrs");
   const first = Deno.UnsafePointer.create(new DataView(head.buffer).getBigUint64(0, LITTLE_ENDIAN));
-  const byName = new Map<string, NetworkInterface>();
+  const byName = new Map<string, RawInterface>();
   const layout = PLATFORM.layout.ifaddrs;
   try {
     for (let entry = first; entry !== null;) {
@@ -116,73 +114,18 @@ export function listInterfaces(): NetworkInterface[] {
   return [...byName.values()].sort((a, b) => a.index - b.index);
 }
 
-/**
- * Finds the interface meant by a name (`"eth1"`), an index (`3` or `"3"`) or one of its local
- * addresses (`"10.0.0.2"`, `"fe80::1%eth1"`).
- *
- * @example
- * ```ts ignore
- * import { resolveInterface } from "./interfaces.ts";
- * resolveInterface("127.0.0.1").name; // "lo"
- * ```
- *
- * @param spec Name, index or local address.
- * @returns The interface.
- * @throws {InterfaceNotFoundError} When nothing matches.
- */
-export function resolveInterface(spec: string | number): NetworkInterface {
-  const interfaces = listInterfaces();
-  const text = String(spec).trim();
-  if (/^\d+$/.test(text)) {
-    const byIndex = interfaces.find((i) => i.index === Number(text));
-    if (byIndex !== undefined) return byIndex;
-    throw new InterfaceNotFoundError(spec);
-  }
-  const byName = interfaces.find((i) => i.name === text);
-  if (byName !== undefined) return byName;
-  let wanted: string;
-  try {
-    wanted = formatAddress(parseAddress(text).bytes);
-  } catch {
-    throw new InterfaceNotFoundError(spec);
-  }
-  const byAddress = findInterfaceByAddress(wanted, interfaces);
-  if (byAddress === null) throw new InterfaceNotFoundError(spec);
-  return byAddress;
-}
-
-/**
- * The interface that owns a local address, or null.
- *
- * @example
- * ```ts ignore
- * import { findInterfaceByAddress } from "./interfaces.ts";
- * findInterfaceByAddress("::1")?.name; // "lo"
- * ```
- *
- * @param address Canonical address text (no zone).
- * @param interfaces The interfaces to search (default: all of this host's).
- * @returns The interface, or null.
- */
-export function findInterfaceByAddress(
-  address: string,
-  interfaces: NetworkInterface[] = listInterfaces(),
-): NetworkInterface | null {
-  return interfaces.find((i) => i.addresses.some((a) => a.address === address)) ?? null;
-}
-
-function readAddress(pointer: Deno.PointerObject): InterfaceAddress | null {
+function readAddress(pointer: Deno.PointerObject): RawInterfaceAddress | null {
   const view = new Deno.UnsafePointerView(pointer);
   const family = PLATFORM.layout.sockaddrHasLength ? view.getUint8(1) : view.getUint16(0);
   if (family === PLATFORM.AF_INET) {
     const bytes = new Uint8Array(4);
     view.copyInto(bytes, 4);
-    return { family: "IPv4", address: formatAddress(bytes), scopeId: 0 };
+    return { family: "IPv4", bytes, scopeId: 0 };
   }
   if (family === PLATFORM.AF_INET6) {
     const bytes = new Uint8Array(16);
     view.copyInto(bytes, 8);
-    return { family: "IPv6", address: formatAddress(bytes), scopeId: view.getUint32(24) };
+    return { family: "IPv6", bytes, scopeId: view.getUint32(24) };
   }
   return null;
 }

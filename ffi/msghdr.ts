@@ -5,17 +5,21 @@
  * a buffer reachable only through a pointer stored in native memory is invisible to the GC).
  * Pointers are written once, at construction; the hot path only writes lengths.
  *
- * Also here: walking the control messages of a received datagram into a reused
- * {@linkcode ReceivedMetadata} without allocating.
+ * Also here: {@linkcode ReceivedBatch}, the reused view of what one receive delivered (payloads,
+ * lengths, flags, source addresses and ports), and walking the control messages of a received
+ * datagram into a reused {@linkcode ReceivedMetadata} without allocating.
  *
  * @module
  */
 
-import { InvalidValueError } from "../lib/errors.ts";
-import { PLATFORM } from "./constants.ts";
+import { InvalidValueError } from "./errors.ts";
+import { LITTLE_ENDIAN, PLATFORM } from "./constants.ts";
+import { addressLength, sockaddrAddressOffset, sockaddrFamily, sockaddrPort } from "./sockaddr.ts";
+import { parseControlMessages, type ReceivedMetadata } from "./cmsg.ts";
 import { addressOf, nativeBuffer } from "./_buffer.ts";
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+export { parseControlMessages, ReceivedMetadata } from "./cmsg.ts";
+
 const LAYOUT = PLATFORM.layout;
 const HEADER = LAYOUT.mmsghdrSize > 0 ? LAYOUT.mmsghdrSize : LAYOUT.msghdrSize;
 const MSG = LAYOUT.msghdr;
@@ -281,139 +285,245 @@ function setSmallU64(view: DataView, offset: number, value: number): void {
   view.setUint32(offset + (LITTLE_ENDIAN ? 4 : 0), 0, LITTLE_ENDIAN);
 }
 
-// One cached view of the last control buffer walked (a MessageBatch walks the same one each time).
-let lastControl: ArrayBufferLike | null = null;
-let lastControlOffset = -1;
-let lastControlView: DataView | null = null;
+/** Formats address bytes (4 or 16, network order) as text; the library's `formatAddress`. */
+export type AddressFormatter = (bytes: Uint8Array) => string;
 
-let timestampSeconds = -1;
-let timestampBaseNs = 0n;
-
-function controlView(control: Uint8Array): DataView {
-  if (
-    lastControlView === null || lastControl !== control.buffer ||
-    lastControlOffset !== control.byteOffset
-  ) {
-    lastControl = control.buffer;
-    lastControlOffset = control.byteOffset;
-    lastControlView = new DataView(control.buffer, control.byteOffset);
-  }
-  return lastControlView;
+/** Options of a {@linkcode ReceivedBatch}. */
+export interface ReceivedBatchOptions {
+  /**
+   * Bytes of control room per datagram (TTL, TOS, packet info, timestamp ≈ 120 on Linux).
+   *
+   * @default {256}
+   */
+  controlSize?: number;
+  /** How {@linkcode ReceivedBatch.sourceAddress} turns source bytes into text. */
+  formatAddress: AddressFormatter;
 }
 
+const SOURCE_CACHE_SIZE = 8;
+
 /**
- * What the kernel told about one received datagram, through its control messages. Reused from
- * datagram to datagram; -1 / 0n / null mean "not reported".
+ * The datagrams of the last receive into a batch: a view over buffers allocated once (a
+ * {@linkcode MessageBatch} with names and control room), valid until the next receive. Nothing
+ * here allocates per datagram in the steady state: payload views are cached per slot and remade
+ * only when a length changes, and source addresses are formatted once per distinct sender.
  *
  * @example
  * ```ts
- * import { ReceivedMetadata } from "./msghdr.ts";
- * const meta = new ReceivedMetadata();
- * meta.ttl; // -1 until a datagram with IP_TTL ancillary data is read
+ * import { ReceivedBatch } from "./msghdr.ts";
+ * const batch = new ReceivedBatch(64, 65535, { formatAddress: (bytes) => bytes.join(".") });
+ * batch.length; // 0 until a socket receives into it
+ * batch.capacity; // 64
  * ```
  */
-export class ReceivedMetadata {
-  /** Received IPv4 TTL or IPv6 hop limit; -1 when not reported. */
-  ttl: number = -1;
-  /** Received IPv4 TOS byte or IPv6 traffic class; -1 when not reported. */
-  tos: number = -1;
-  /** Arrival interface index (packet info); 0 when not reported. */
-  interfaceIndex = 0;
-  /** Destination address family from packet info, or null. */
-  destinationFamily: "IPv4" | "IPv6" | null = null;
-  /** Destination address bytes (4 or 16 used) from packet info. */
-  readonly destination: Uint8Array = new Uint8Array(16);
-  /** Kernel receive time (SO_TIMESTAMPNS, CLOCK_REALTIME) in ns; -1n when not reported. */
-  timestampNs: bigint = -1n;
+export class ReceivedBatch {
+  readonly #messages: MessageBatch;
+  readonly #names: readonly Uint8Array[];
+  readonly #views: Uint8Array[];
+  readonly #format: AddressFormatter;
+  readonly #cacheKeys: Uint8Array[];
+  readonly #cacheLengths: number[];
+  readonly #cacheValues: string[];
+  #cacheNext = 0;
+  #length = 0;
+  #lastCount = 0;
 
-  /** Forgets the previous datagram's values. */
-  clear(): void {
-    this.ttl = -1;
-    this.tos = -1;
-    this.interfaceIndex = 0;
-    this.destinationFamily = null;
-    this.timestampNs = -1n;
+  /**
+   * Allocates the batch.
+   *
+   * @param count Datagrams one receive can deliver (1..1024).
+   * @param maxDatagramSize Bytes of room per datagram (1..65535); longer ones are truncated.
+   * @param options Control room and the address formatter.
+   */
+  constructor(count: number, maxDatagramSize: number, options: ReceivedBatchOptions) {
+    const messages = new MessageBatch(count, maxDatagramSize, {
+      controlSize: options.controlSize ?? 256,
+      withNames: true,
+    });
+    this.#messages = messages;
+    this.#format = options.formatAddress;
+    const names: Uint8Array[] = [];
+    for (let i = 0; i < count; i++) names.push(messages.nameOf(i) as Uint8Array);
+    this.#names = names;
+    this.#views = [...messages.payloads];
+    this.#cacheKeys = Array.from({ length: SOURCE_CACHE_SIZE }, () => new Uint8Array(16));
+    this.#cacheLengths = new Array(SOURCE_CACHE_SIZE).fill(0);
+    this.#cacheValues = new Array(SOURCE_CACHE_SIZE).fill("");
   }
-}
 
-/**
- * Walks `length` bytes of control messages starting at `start` of `control` (CMSG_FIRSTHDR /
- * CMSG_NXTHDR semantics) and records TTL/hop limit, TOS/traffic class, packet info and the
- * kernel timestamp in `out`. Malformed lengths end the walk; nothing is allocated but the
- * timestamp bigint.
- *
- * @example
- * ```ts
- * import { parseControlMessages, ReceivedMetadata } from "./msghdr.ts";
- * const out = new ReceivedMetadata();
- * parseControlMessages(new Uint8Array(0), 0, 0, out);
- * out.ttl; // -1
- * ```
- *
- * @param control The control buffer.
- * @param start Offset of the first control message.
- * @param length Bytes of control data (msg_controllen).
- * @param out Where the values go; cleared first.
- */
-export function parseControlMessages(
-  control: Uint8Array,
-  start: number,
-  length: number,
-  out: ReceivedMetadata,
-): void {
-  out.clear();
-  const view = controlView(control);
-  const end = start + length;
-  const headerSize = LAYOUT.cmsgHeaderSize;
-  const align = LAYOUT.cmsgAlign;
-  const lenSize = LAYOUT.cmsgLenSize;
-  let offset = start;
-  while (offset + headerSize <= end) {
-    // A 64-bit cmsg_len read as two halves: no BigInt per control message.
-    const cmsgLen = lenSize === 8
-      ? view.getUint32(offset, LITTLE_ENDIAN) +
-        view.getUint32(offset + 4, LITTLE_ENDIAN) * 0x1_0000_0000
-      : view.getUint32(offset, LITTLE_ENDIAN);
-    if (cmsgLen < headerSize || offset + cmsgLen > end) break;
-    const level = view.getInt32(offset + lenSize, LITTLE_ENDIAN);
-    const type = view.getInt32(offset + lenSize + 4, LITTLE_ENDIAN);
-    const data = offset + headerSize;
-    const dataLength = cmsgLen - headerSize;
-    if (level === PLATFORM.IPPROTO_IP) {
-      if (type === PLATFORM.IP_TTL && dataLength >= 4) {
-        out.ttl = view.getInt32(data, LITTLE_ENDIAN);
-      } else if (type === PLATFORM.IP_TOS && dataLength >= 1) {
-        out.tos = view.getUint8(data);
-      } else if (type === PLATFORM.IP_PKTINFO && dataLength >= 12) {
-        const p = LAYOUT.inPktinfo;
-        out.interfaceIndex = view.getInt32(data + p.ifindex, LITTLE_ENDIAN);
-        out.destinationFamily = "IPv4";
-        for (let b = 0; b < 4; b++) out.destination[b] = control[data + p.addr + b];
-      }
-    } else if (level === PLATFORM.IPPROTO_IPV6) {
-      if (type === PLATFORM.IPV6_HOPLIMIT && dataLength >= 4) {
-        out.ttl = view.getInt32(data, LITTLE_ENDIAN);
-      } else if (type === PLATFORM.IPV6_TCLASS && dataLength >= 4) {
-        out.tos = view.getInt32(data, LITTLE_ENDIAN);
-      } else if (type === PLATFORM.IPV6_PKTINFO && dataLength >= 20) {
-        const p = LAYOUT.in6Pktinfo;
-        out.interfaceIndex = view.getUint32(data + p.ifindex, LITTLE_ENDIAN);
-        out.destinationFamily = "IPv6";
-        for (let b = 0; b < 16; b++) out.destination[b] = control[data + p.addr + b];
-      }
-    } else if (level === PLATFORM.SOL_SOCKET && type === PLATFORM.SCM_TIMESTAMPNS) {
-      if (dataLength >= 16) {
-        // tv_sec as a number (exact below 2^53 s); its nanosecond base is cached per second, so
-        // a datagram costs one small BigInt for tv_nsec and one addition.
-        const seconds = view.getUint32(data, LITTLE_ENDIAN) +
-          view.getInt32(data + 4, LITTLE_ENDIAN) * 0x1_0000_0000;
-        if (seconds !== timestampSeconds) {
-          timestampSeconds = seconds;
-          timestampBaseNs = BigInt(seconds) * 1_000_000_000n;
-        }
-        out.timestampNs = timestampBaseNs + BigInt(view.getUint32(data + 8, LITTLE_ENDIAN));
-      }
+  /** How many datagrams the last receive delivered (0 when the socket was empty). */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** How many datagrams one receive can deliver at most (the batch size). */
+  get capacity(): number {
+    return this.#messages.count;
+  }
+
+  /**
+   * Internal (the socket's receive): restores the slots the last receive used and returns the
+   * native batch to receive into. The kernel shrinks name and control lengths only in the slots
+   * it filled (and, on an error, possibly in the next one); exactly those are restored.
+   *
+   * @returns The native batch.
+   */
+  prepareReceive(): MessageBatch {
+    const messages = this.#messages;
+    const dirty = Math.min(this.#lastCount + 1, messages.count);
+    for (let i = 0; i < dirty; i++) messages.resetSlot(i);
+    return messages;
+  }
+
+  /**
+   * Internal (the socket's receive): sets the count after a receive.
+   *
+   * @param length The number of datagrams received.
+   * @returns `length`.
+   */
+  setLength(length: number): number {
+    this.#length = length;
+    this.#lastCount = length;
+    return length;
+  }
+
+  /**
+   * The received bytes of datagram `index` (at most the room per datagram): a view into the
+   * reused buffer, overwritten by the next receive.
+   *
+   * @param index The datagram, 0 to `length - 1`.
+   * @returns The payload.
+   */
+  payload(index: number): Uint8Array {
+    this.#checkIndex(index);
+    const length = Math.min(this.#messages.receivedLength(index), this.#messages.payloadSize);
+    let view = this.#views[index];
+    if (view.length !== length) {
+      view = this.#messages.payloads[index].subarray(0, length);
+      this.#views[index] = view;
     }
-    offset += (cmsgLen + align - 1) & ~(align - 1);
+    return view;
+  }
+
+  /**
+   * The full length of datagram `index` on the wire (UDP payload bytes), also when it was
+   * truncated.
+   *
+   * @param index The datagram, 0 to `length - 1`.
+   * @returns The length in bytes.
+   */
+  datagramLength(index: number): number {
+    this.#checkIndex(index);
+    return this.#messages.receivedLength(index);
+  }
+
+  /**
+   * Whether datagram `index` was longer than the room per datagram and so cut short
+   * (`MSG_TRUNC`).
+   *
+   * @param index The datagram, 0 to `length - 1`.
+   * @returns True when truncated.
+   */
+  truncated(index: number): boolean {
+    this.#checkIndex(index);
+    return (this.#messages.messageFlags(index) & PLATFORM.MSG_TRUNC) !== 0;
+  }
+
+  /**
+   * Whether some of datagram `index`'s metadata was lost for want of control room
+   * (`MSG_CTRUNC`).
+   *
+   * @param index The datagram, 0 to `length - 1`.
+   * @returns True when control data was truncated.
+   */
+  controlTruncated(index: number): boolean {
+    this.#checkIndex(index);
+    return (this.#messages.messageFlags(index) & PLATFORM.MSG_CTRUNC) !== 0;
+  }
+
+  /**
+   * The source address bytes of datagram `index`: a view into the reused name storage (4 or 16
+   * bytes), or null when the kernel gave no inet address.
+   *
+   * @param index The datagram, 0 to `length - 1`.
+   * @returns The bytes, overwritten by the next receive.
+   */
+  sourceBytes(index: number): Uint8Array | null {
+    this.#checkIndex(index);
+    const name = this.#names[index];
+    const family = sockaddrFamily(name);
+    if (family === null) return null;
+    const offset = sockaddrAddressOffset(family);
+    return name.subarray(offset, offset + addressLength(family));
+  }
+
+  /**
+   * The source address of datagram `index` as text (through the formatter); `""` when the kernel
+   * gave no inet address. The last few distinct sources are cached, so a known sender costs a
+   * byte comparison and no allocation.
+   *
+   * @param index The datagram, 0 to `length - 1`.
+   * @returns The address.
+   */
+  sourceAddress(index: number): string {
+    this.#checkIndex(index);
+    const name = this.#names[index];
+    const family = sockaddrFamily(name);
+    if (family === null) return "";
+    const offset = sockaddrAddressOffset(family);
+    const size = addressLength(family);
+    for (let c = 0; c < SOURCE_CACHE_SIZE; c++) {
+      if (this.#cacheLengths[c] !== size) continue;
+      const key = this.#cacheKeys[c];
+      let same = true;
+      for (let b = 0; b < size; b++) {
+        if (key[b] !== name[offset + b]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return this.#cacheValues[c];
+    }
+    const slot = this.#cacheNext;
+    this.#cacheNext = (slot + 1) % SOURCE_CACHE_SIZE;
+    const key = this.#cacheKeys[slot];
+    key.set(name.subarray(offset, offset + size));
+    const text = this.#format(key.slice(0, size));
+    this.#cacheLengths[slot] = size;
+    this.#cacheValues[slot] = text;
+    return text;
+  }
+
+  /**
+   * The source UDP port of datagram `index`.
+   *
+   * @param index The datagram, 0 to `length - 1`.
+   * @returns The port.
+   */
+  sourcePort(index: number): number {
+    this.#checkIndex(index);
+    return sockaddrPort(this.#names[index]);
+  }
+
+  /**
+   * Reads what the kernel reported about datagram `index` (TTL / hop limit, TOS / traffic class,
+   * destination address and arrival interface, receive time) into a reused `out`.
+   *
+   * @param index The datagram, 0 to `length - 1`.
+   * @param out Where the values go (cleared first).
+   */
+  metadata(index: number, out: ReceivedMetadata): void {
+    this.#checkIndex(index);
+    this.#messages.readMetadata(index, out);
+  }
+
+  #checkIndex(index: number): void {
+    if (!Number.isInteger(index) || index < 0 || index >= this.#length) {
+      throw new InvalidValueError(
+        "datagram index",
+        index,
+        this.#length === 0 ? "no index: the batch is empty" : `0 to ${this.#length - 1}`,
+      );
+    }
   }
 }

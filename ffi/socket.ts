@@ -1,23 +1,41 @@
 /**
- * Thin typed wrappers over the socket calls: each one builds its argument, calls libc once and
- * goes through {@linkcode check}, so a failure names the call, errno and the value given.
+ * The one socket seam: {@linkcode UdpSocket} owns a UDP socket's file descriptor and is the only
+ * way the library touches one — options, bind/connect, multicast joins and leaves (any-source,
+ * source-specific, blocked sources), single and batched sends (`send`, `sendmmsg`), batched
+ * receives (`recvmmsg`, or `recvmsg` per datagram) and waiting for readiness (`poll`).
+ *
+ * Every call goes through {@linkcode check} (or reads errno at once), so a failure names the call,
+ * the errno and what the socket is (its {@linkcode UdpSocket.label}). A full socket buffer is not
+ * an error: the send methods report it as a value ({@linkcode WOULD_BLOCK}) and the receive
+ * methods as 0 datagrams.
+ *
+ * One owner, one close: `close()` is idempotent and error-checked, `release()` hands the fd to
+ * the caller instead (a socket moved out of its publication), and a `FinalizationRegistry` closes
+ * the fd of a socket that was forgotten.
  *
  * @module
  */
 
-import type { AddressFamily } from "../lib/address.ts";
-import { PLATFORM } from "./constants.ts";
+import { CAPABILITIES, LITTLE_ENDIAN, PLATFORM } from "./constants.ts";
 import { check, lastErrno, socketError } from "./errno.ts";
-import { libc } from "./libc.ts";
+import { SocketError } from "./errors.ts";
+import { groupReq, groupSourceReq, ipMreqn, ipMreqSource } from "./group_req.ts";
+import { readInterfaces } from "./interfaces.ts";
+import { libc, type LibcSymbols } from "./libc.ts";
+import type { MessageBatch, ReceivedBatch } from "./msghdr.ts";
+import { waitForFd } from "./poll.ts";
 import {
-  type DecodedSocketAddress,
+  type AddressFamily,
+  type DecodedEndpoint,
   decodeSockaddr,
+  type RawAddress,
+  type RawEndpoint,
   sockaddrFor,
-  type SocketAddress,
 } from "./sockaddr.ts";
 import { nativeBuffer } from "./_buffer.ts";
 
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** What the send methods return when the socket buffer is full (EAGAIN): nothing was sent. */
+export const WOULD_BLOCK = -1;
 
 // Scratch buffers for synchronous calls: C reads them only during the call.
 const intValue = nativeBuffer(4);
@@ -25,10 +43,17 @@ const intView = new DataView(intValue.buffer);
 const lengthValue = nativeBuffer(4);
 const lengthView = new DataView(lengthValue.buffer);
 const storage = nativeBuffer(PLATFORM.layout.sockaddrStorageSize);
-const clockValue = nativeBuffer(PLATFORM.layout.timespecSize);
-const clockView = new DataView(clockValue.buffer);
 
-/** Options of {@linkcode openUdpSocket}. */
+/** What the finalizer needs to close a forgotten socket's fd. */
+interface Held {
+  fd: number;
+}
+
+const forgotten = new FinalizationRegistry<Held>((held) => {
+  if (held.fd >= 0) libc().close(held.fd);
+});
+
+/** Options of {@linkcode UdpSocket.open}. */
 export interface OpenUdpSocketOptions {
   /**
    * Open the socket non-blocking.
@@ -36,328 +61,557 @@ export interface OpenUdpSocketOptions {
    * @default {true}
    */
   nonBlocking?: boolean;
+  /**
+   * What the socket is, for error messages (see {@linkcode UdpSocket.label}).
+   *
+   * @default {"fd N"}
+   */
+  label?: string;
+}
+
+/** Options of {@linkcode UdpSocket.receiveBatch}. */
+export interface ReceiveBatchOptions {
+  /**
+   * One `recvmsg` per datagram instead of one `recvmmsg` per batch (always so where the OS has no
+   * `recvmmsg`).
+   *
+   * @default {false}
+   */
+  singleMessages?: boolean;
 }
 
 /**
- * Opens a UDP socket of `family` (close-on-exec, non-blocking by default) and returns its fd.
- *
- * @example
- * ```ts ignore
- * import { closeFd, openUdpSocket } from "./socket.ts";
- * const fd = openUdpSocket("IPv4");
- * closeFd(fd);
- * ```
- *
- * @param family `"IPv4"` or `"IPv6"`.
- * @param options Blocking mode.
- * @returns The file descriptor.
+ * One multicast membership of a socket (a joined group, a joined source, or a blocked source),
+ * kept so that the matching leave uses the same request and the same call family.
  */
-export function openUdpSocket(family: AddressFamily, options: OpenUdpSocketOptions = {}): number {
-  const domain = family === "IPv4" ? PLATFORM.AF_INET : PLATFORM.AF_INET6;
-  const nonBlocking = options.nonBlocking ?? true;
-  const type = PLATFORM.SOCK_DGRAM | PLATFORM.SOCK_CLOEXEC |
-    (nonBlocking ? PLATFORM.SOCK_NONBLOCK : 0);
-  const fd = check(libc().socket(domain, type, PLATFORM.IPPROTO_UDP), "socket", family);
-  if (nonBlocking && PLATFORM.SOCK_NONBLOCK === 0) setNonBlocking(fd);
-  return fd;
+export class Membership {
+  readonly #socket: UdpSocket;
+  readonly #level: number;
+  readonly #leave: number;
+  readonly #leaveLabel: string;
+  readonly #request: Uint8Array;
+  readonly #describe: string;
+  #active = true;
+
+  /**
+   * Internal: made by the join methods of {@linkcode UdpSocket}.
+   *
+   * @param socket The socket it belongs to.
+   * @param leave The level, option and option name that undo it, and its request.
+   * @param describe What it is, for error messages.
+   */
+  constructor(
+    socket: UdpSocket,
+    leave: { level: number; option: number; label: string; request: Uint8Array },
+    describe: string,
+  ) {
+    this.#socket = socket;
+    this.#level = leave.level;
+    this.#leave = leave.option;
+    this.#leaveLabel = leave.label;
+    this.#request = leave.request;
+    this.#describe = describe;
+  }
+
+  /** True until {@linkcode Membership.leave} (or the socket's close). */
+  get active(): boolean {
+    return this.#active && !this.#socket.closed;
+  }
+
+  /**
+   * Undoes the join (or the block). Does nothing when already left or the socket is closed.
+   *
+   * @throws {SocketError} When the kernel refuses the leave.
+   */
+  leave(): void {
+    if (!this.active) return;
+    this.#active = false;
+    this.#socket.setStruct(this.#level, this.#leave, this.#request, {
+      label: this.#leaveLabel,
+      value: this.#describe,
+    });
+  }
 }
 
 /**
- * Closes a file descriptor.
+ * A UDP socket: the owner of one file descriptor.
  *
- * @example
+ * @example Two sockets on loopback
  * ```ts ignore
- * import { closeFd } from "./socket.ts";
- * closeFd(42);
+ * import { UdpSocket } from "./socket.ts";
+ * const loopback = { family: "IPv4", bytes: Uint8Array.of(127, 0, 0, 1) } as const;
+ * using rx = UdpSocket.open("IPv4");
+ * rx.bind({ ...loopback, port: 0 });
+ * using tx = UdpSocket.open("IPv4");
+ * tx.connect({ ...loopback, port: rx.localEndpoint().port });
+ * tx.send(new Uint8Array([1, 2, 3])); // 3
  * ```
- *
- * @param fd The descriptor.
  */
-export function closeFd(fd: number): void {
-  check(libc().close(fd), "close", fd);
+export class UdpSocket implements Disposable {
+  /** The address family. */
+  readonly family: AddressFamily;
+  /**
+   * What this socket is, in error messages: `"239.1.2.3:5000"` for a publication,
+   * `"(*, 239.1.2.3) port 5000 on lo (index 1)"` for a subscription. The owner sets it.
+   */
+  label: string;
+
+  #fd: number;
+  readonly #held: Held;
+  readonly #libc: LibcSymbols;
+  readonly #level: number;
+  #length = -1;
+  #lengthArg = 0n;
+
+  private constructor(fd: number, family: AddressFamily, label: string | undefined) {
+    this.#fd = fd;
+    this.family = family;
+    this.label = label ?? `fd ${fd}`;
+    this.#held = { fd };
+    this.#libc = libc();
+    this.#level = family === "IPv4" ? PLATFORM.IPPROTO_IP : PLATFORM.IPPROTO_IPV6;
+    forgotten.register(this, this.#held, this);
+  }
+
+  /**
+   * Opens a UDP socket of `family` (close-on-exec, non-blocking by default).
+   *
+   * @example
+   * ```ts ignore
+   * import { UdpSocket } from "./socket.ts";
+   * using socket = UdpSocket.open("IPv6");
+   * ```
+   *
+   * @param family `"IPv4"` or `"IPv6"`.
+   * @param options Blocking mode and label.
+   * @returns The socket.
+   * @throws {SocketError} When the OS refuses.
+   */
+  static open(family: AddressFamily, options: OpenUdpSocketOptions = {}): UdpSocket {
+    const domain = family === "IPv4" ? PLATFORM.AF_INET : PLATFORM.AF_INET6;
+    const nonBlocking = options.nonBlocking ?? true;
+    const type = PLATFORM.SOCK_DGRAM | PLATFORM.SOCK_CLOEXEC |
+      (nonBlocking ? PLATFORM.SOCK_NONBLOCK : 0);
+    const fd = check(libc().socket(domain, type, PLATFORM.IPPROTO_UDP), "socket", family);
+    const socket = new UdpSocket(fd, family, options.label);
+    if (nonBlocking && PLATFORM.SOCK_NONBLOCK === 0) {
+      try {
+        socket.setNonBlocking();
+      } catch (error) {
+        socket.close();
+        throw error;
+      }
+    }
+    return socket;
+  }
+
+  /**
+   * Takes ownership of a socket the caller created: its family is read with `getsockname`.
+   * {@linkcode UdpSocket.release} gives it back without closing it.
+   *
+   * @example
+   * ```ts ignore
+   * import { UdpSocket } from "./socket.ts";
+   * const socket = UdpSocket.adopt(fd);
+   * ```
+   *
+   * @param fd The descriptor.
+   * @param label What the socket is, for error messages.
+   * @returns The socket.
+   * @throws {SocketError} When `fd` is not an IPv4 or IPv6 socket.
+   */
+  static adopt(fd: number, label?: string): UdpSocket {
+    const local = localEndpointOf(fd);
+    return new UdpSocket(fd, local.family, label);
+  }
+
+  /** The file descriptor; -1 once closed or released. */
+  get fd(): number {
+    return this.#fd;
+  }
+
+  /** True once {@linkcode UdpSocket.close} or {@linkcode UdpSocket.release} was called. */
+  get closed(): boolean {
+    return this.#fd < 0;
+  }
+
+  /**
+   * Closes the descriptor. Safe to call twice (the second call does nothing).
+   *
+   * @throws {SocketError} When `close` fails (the descriptor is gone either way).
+   */
+  close(): void {
+    const fd = this.#fd;
+    if (fd < 0) return;
+    this.#forget();
+    check(this.#libc.close(fd), "close", fd);
+  }
+
+  /**
+   * Gives the descriptor to the caller, who must close it; this object is closed without
+   * closing it.
+   *
+   * @returns The descriptor.
+   * @throws {SocketError} EBADF when already closed or released.
+   */
+  release(): number {
+    const fd = this.#fd;
+    if (fd < 0) throw socketError(PLATFORM.errno.EBADF, "release", this.label);
+    this.#forget();
+    return fd;
+  }
+
+  /** Same as {@linkcode UdpSocket.close}, for `using`. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  /**
+   * Sets an `int` socket option.
+   *
+   * @param level The protocol level (`PLATFORM.IPPROTO_IP` …).
+   * @param name The option.
+   * @param value The integer value.
+   * @param label The option's name, for the error message.
+   * @throws {SocketError} When the kernel refuses.
+   */
+  setInt(level: number, name: number, value: number, label: string): void {
+    intView.setInt32(0, value, LITTLE_ENDIAN);
+    check(
+      this.#libc.setsockopt(this.#fd, level, name, intValue, 4),
+      `setsockopt(${label})`,
+      value,
+    );
+  }
+
+  /**
+   * Reads an `int` socket option (a one-byte answer, as some IPv4 options give, is widened).
+   *
+   * @param level The protocol level.
+   * @param name The option.
+   * @param label The option's name, for the error message.
+   * @returns The value.
+   * @throws {SocketError} When the kernel refuses.
+   */
+  getInt(level: number, name: number, label: string): number {
+    intView.setInt32(0, 0, LITTLE_ENDIAN);
+    lengthView.setUint32(0, 4, LITTLE_ENDIAN);
+    check(
+      this.#libc.getsockopt(this.#fd, level, name, intValue, lengthValue),
+      `getsockopt(${label})`,
+    );
+    const length = lengthView.getUint32(0, LITTLE_ENDIAN);
+    return length === 1 ? intValue[0] : intView.getInt32(0, LITTLE_ENDIAN);
+  }
+
+  /**
+   * Sets a socket option whose value is a structure.
+   *
+   * @param level The protocol level.
+   * @param name The option.
+   * @param structure The encoded value (C reads it during the call only).
+   * @param describe The option's name and the value to name in an error.
+   * @throws {SocketError} When the kernel refuses.
+   */
+  setStruct(
+    level: number,
+    name: number,
+    structure: Uint8Array,
+    describe: { label: string; value: unknown },
+  ): void {
+    check(
+      this.#libc.setsockopt(this.#fd, level, name, structure, structure.length),
+      `setsockopt(${describe.label})`,
+      describe.value,
+    );
+  }
+
+  /**
+   * Switches to non-blocking mode (`fcntl(F_SETFL, flags | O_NONBLOCK)`); harmless when it is.
+   *
+   * @throws {SocketError} When `fcntl` fails.
+   */
+  setNonBlocking(): void {
+    const fd = this.#fd;
+    const flags = check(this.#libc.fcntl(fd, PLATFORM.F_GETFL, 0), "fcntl(F_GETFL)", fd);
+    if ((flags & PLATFORM.O_NONBLOCK) !== 0) return;
+    check(
+      this.#libc.fcntl(fd, PLATFORM.F_SETFL, flags | PLATFORM.O_NONBLOCK),
+      "fcntl(F_SETFL)",
+      fd,
+    );
+  }
+
+  /**
+   * Whether the socket is in non-blocking mode.
+   *
+   * @returns True when O_NONBLOCK is set.
+   * @throws {SocketError} When `fcntl` fails.
+   */
+  isNonBlocking(): boolean {
+    const fd = this.#fd;
+    const flags = check(this.#libc.fcntl(fd, PLATFORM.F_GETFL, 0), "fcntl(F_GETFL)", fd);
+    return (flags & PLATFORM.O_NONBLOCK) !== 0;
+  }
+
+  /**
+   * Binds to a local endpoint.
+   *
+   * @param endpoint The address bytes, port and scope id.
+   * @param describe The endpoint as text, for the error message.
+   * @throws {SocketError} When the kernel refuses (EADDRNOTAVAIL, EADDRINUSE …).
+   */
+  bind(endpoint: RawEndpoint, describe?: string): void {
+    const address = sockaddrFor(endpoint);
+    check(this.#libc.bind(this.#fd, address, address.length), "bind", describe ?? this.label);
+  }
+
+  /**
+   * Connects to a destination (fixes the peer, so sends need no address).
+   *
+   * @param endpoint The destination.
+   * @param describe The endpoint as text, for the error message.
+   * @throws {SocketError} When the kernel refuses (ENETUNREACH …).
+   */
+  connect(endpoint: RawEndpoint, describe?: string): void {
+    const address = sockaddrFor(endpoint);
+    check(
+      this.#libc.connect(this.#fd, address, address.length),
+      "connect",
+      describe ?? this.label,
+    );
+  }
+
+  /**
+   * The local endpoint (`getsockname`); an unbound socket reports the wildcard and port 0.
+   *
+   * @returns The endpoint, bytes copied.
+   * @throws {SocketError} When `getsockname` fails.
+   */
+  localEndpoint(): DecodedEndpoint {
+    return localEndpointOf(this.#fd);
+  }
+
+  /**
+   * Joins `group` from any source on interface `ifindex` (0: the routing default):
+   * `MCAST_JOIN_GROUP`, or `IP_ADD_MEMBERSHIP` for IPv4 where the kernel lacks the
+   * protocol-independent call.
+   *
+   * @param ifindex The interface index.
+   * @param group The group.
+   * @param describe What the membership is, for error messages.
+   * @returns The membership; its `leave()` undoes it.
+   * @throws {SocketError} When the kernel refuses.
+   */
+  joinGroup(ifindex: number, group: RawAddress, describe: string): Membership {
+    const request = groupReq(ifindex, group);
+    const joined = this.#tryJoin(PLATFORM.MCAST_JOIN_GROUP, "MCAST_JOIN_GROUP", request, describe);
+    if (joined) {
+      return this.#membership(PLATFORM.MCAST_LEAVE_GROUP, "MCAST_LEAVE_GROUP", request, describe);
+    }
+    const legacy = ipMreqn(group.bytes, null, ifindex);
+    this.setStruct(this.#level, PLATFORM.IP_ADD_MEMBERSHIP, legacy, {
+      label: "IP_ADD_MEMBERSHIP",
+      value: describe,
+    });
+    return this.#membership(PLATFORM.IP_DROP_MEMBERSHIP, "IP_DROP_MEMBERSHIP", legacy, describe);
+  }
+
+  /**
+   * Joins `group` for one `source` (an INCLUDE-mode filter that grows with each source joined):
+   * `MCAST_JOIN_SOURCE_GROUP`, or `IP_ADD_SOURCE_MEMBERSHIP` for IPv4 where the kernel lacks it.
+   *
+   * @param ifindex The interface index (0: the routing default).
+   * @param group The group.
+   * @param source The source, of the group's family.
+   * @param describe What the membership is, for error messages.
+   * @returns The membership; its `leave()` drops that source.
+   * @throws {SocketError} When the kernel refuses.
+   */
+  joinSource(
+    ifindex: number,
+    group: RawAddress,
+    source: RawAddress,
+    describe: string,
+  ): Membership {
+    const request = groupSourceReq(ifindex, group, source);
+    const option = PLATFORM.MCAST_JOIN_SOURCE_GROUP;
+    if (this.#tryJoin(option, "MCAST_JOIN_SOURCE_GROUP", request, describe)) {
+      return this.#membership(
+        PLATFORM.MCAST_LEAVE_SOURCE_GROUP,
+        "MCAST_LEAVE_SOURCE_GROUP",
+        request,
+        describe,
+      );
+    }
+    const legacy = ipMreqSource(group.bytes, interfaceIpv4(ifindex), source.bytes);
+    this.setStruct(this.#level, PLATFORM.IP_ADD_SOURCE_MEMBERSHIP, legacy, {
+      label: "IP_ADD_SOURCE_MEMBERSHIP",
+      value: describe,
+    });
+    return this.#membership(
+      PLATFORM.IP_DROP_SOURCE_MEMBERSHIP,
+      "IP_DROP_SOURCE_MEMBERSHIP",
+      legacy,
+      describe,
+    );
+  }
+
+  /**
+   * Blocks one `source` of a group joined from any source (`MCAST_BLOCK_SOURCE`): the filter
+   * becomes EXCLUDE-mode with that source listed.
+   *
+   * @param ifindex The interface index the group was joined on.
+   * @param group The group.
+   * @param source The source to block.
+   * @param describe What the membership is, for error messages.
+   * @returns The block; its `leave()` unblocks the source.
+   * @throws {SocketError} When the kernel refuses (EINVAL when the group is not joined).
+   */
+  blockSource(
+    ifindex: number,
+    group: RawAddress,
+    source: RawAddress,
+    describe: string,
+  ): Membership {
+    const request = groupSourceReq(ifindex, group, source);
+    this.setStruct(this.#level, PLATFORM.MCAST_BLOCK_SOURCE, request, {
+      label: "MCAST_BLOCK_SOURCE",
+      value: describe,
+    });
+    return this.#membership(
+      PLATFORM.MCAST_UNBLOCK_SOURCE,
+      "MCAST_UNBLOCK_SOURCE",
+      request,
+      describe,
+    );
+  }
+
+  /**
+   * Sends one datagram on a connected socket.
+   *
+   * @param payload The datagram.
+   * @returns Bytes sent, or {@linkcode WOULD_BLOCK} when the socket buffer is full.
+   * @throws {SocketError} When the kernel refuses (EMSGSIZE, ENETUNREACH …).
+   */
+  send(payload: Uint8Array): number {
+    const length = payload.length;
+    if (length !== this.#length) {
+      this.#length = length;
+      this.#lengthArg = BigInt(length); // size_t argument, remade only when the size changes
+    }
+    const sent = Number(this.#libc.send(this.#fd, payload, this.#lengthArg, 0));
+    if (sent >= 0) return sent;
+    const errno = lastErrno();
+    if (errno === PLATFORM.errno.EAGAIN) return WOULD_BLOCK;
+    throw socketError(errno, "send", `${length} bytes to ${this.label}`);
+  }
+
+  /**
+   * Sends slots `[from, from + count)` of a batch with one `sendmmsg` (retried on EINTR).
+   *
+   * @param batch The batch (its slot lengths set).
+   * @param from The first slot.
+   * @param count How many slots.
+   * @returns How many were sent (the kernel may stop early), or {@linkcode WOULD_BLOCK} when
+   *   the socket buffer is full.
+   * @throws {SocketError} When the kernel refuses the first datagram of the call.
+   */
+  sendMessages(batch: MessageBatch, from: number, count: number): number {
+    for (;;) {
+      const result = this.#libc.sendmmsg(this.#fd, batch.headersFrom(from), count, 0);
+      if (result >= 0) return result;
+      const errno = lastErrno();
+      if (errno === PLATFORM.errno.EINTR) continue;
+      if (errno === PLATFORM.errno.EAGAIN) return WOULD_BLOCK;
+      throw socketError(errno, "sendmmsg", `${count} datagrams to ${this.label}`);
+    }
+  }
+
+  /**
+   * Receives whatever is queued, up to the batch's capacity, without waiting
+   * (`recvmmsg(MSG_DONTWAIT)`, or one `recvmsg` per slot), into the reused batch view.
+   *
+   * @param batch The view to fill; its previous contents are overwritten.
+   * @param options One message per call or batches.
+   * @returns The number of datagrams received, 0 when the socket is empty.
+   * @throws {SocketError} When the receive fails for another reason than an empty socket.
+   */
+  receiveBatch(batch: ReceivedBatch, options: ReceiveBatchOptions = {}): number {
+    const messages = batch.prepareReceive();
+    const flags = PLATFORM.MSG_DONTWAIT | PLATFORM.MSG_TRUNC;
+    if (options.singleMessages === true || !CAPABILITIES.batchedMessages) {
+      return this.#receiveEach(batch, messages, flags);
+    }
+    const received = this.#libc.recvmmsg(this.#fd, messages.headers, messages.count, flags, null);
+    if (received >= 0) return batch.setLength(received);
+    const errno = lastErrno();
+    batch.setLength(0);
+    if (errno === PLATFORM.errno.EAGAIN || errno === PLATFORM.errno.EINTR) return 0;
+    throw socketError(errno, "recvmmsg", this.label);
+  }
+
+  /**
+   * Waits until the socket is ready for `events` (`PLATFORM.POLLIN`, `POLLOUT`) or `timeoutMs`
+   * passes (-1: no limit), off the JS thread.
+   *
+   * @param events The events to wait for.
+   * @param timeoutMs Milliseconds, or -1.
+   * @returns The ready events, 0 on timeout.
+   */
+  wait(events: number, timeoutMs: number): Promise<number> {
+    return waitForFd(this.#fd, events, timeoutMs);
+  }
+
+  #receiveEach(batch: ReceivedBatch, messages: MessageBatch, flags: number): number {
+    let received = 0;
+    while (received < messages.count) {
+      const length = Number(this.#libc.recvmsg(this.#fd, messages.headersFrom(received), flags));
+      if (length < 0) {
+        const errno = lastErrno();
+        if (errno === PLATFORM.errno.EAGAIN || errno === PLATFORM.errno.EINTR) break;
+        batch.setLength(0);
+        throw socketError(errno, "recvmsg", this.label);
+      }
+      messages.setReceivedLength(received, length);
+      received++;
+    }
+    return batch.setLength(received);
+  }
+
+  // A protocol-independent join; false when an IPv4 kernel refuses it with ENOPROTOOPT.
+  #tryJoin(option: number, label: string, request: Uint8Array, describe: string): boolean {
+    try {
+      this.setStruct(this.#level, option, request, { label, value: describe });
+      return true;
+    } catch (error) {
+      const refused = error instanceof SocketError && error.errno === PLATFORM.errno.ENOPROTOOPT;
+      if (!refused || this.family !== "IPv4") throw error;
+      return false;
+    }
+  }
+
+  #membership(option: number, label: string, request: Uint8Array, describe: string): Membership {
+    return new Membership(this, { level: this.#level, option, label, request }, describe);
+  }
+
+  #forget(): void {
+    this.#fd = -1;
+    this.#held.fd = -1;
+    forgotten.unregister(this);
+  }
 }
 
-/**
- * Sets an `int` socket option.
- *
- * @example
- * ```ts ignore
- * import { PLATFORM } from "./constants.ts";
- * import { setIntOption } from "./socket.ts";
- * setIntOption(fd, PLATFORM.IPPROTO_IP, PLATFORM.IP_MULTICAST_TTL, 4, "IP_MULTICAST_TTL");
- * ```
- *
- * @param fd The socket.
- * @param level The protocol level.
- * @param name The option.
- * @param value The integer value.
- * @param label The option's name, for the error message.
- */
-export function setIntOption(
-  fd: number,
-  level: number,
-  name: number,
-  value: number,
-  label: string,
-): void {
-  intView.setInt32(0, value, LITTLE_ENDIAN);
-  check(libc().setsockopt(fd, level, name, intValue, 4), `setsockopt(${label})`, value);
-}
-
-/**
- * Sets a socket option whose value is a structure.
- *
- * @example
- * ```ts ignore
- * import { PLATFORM } from "./constants.ts";
- * import { groupReq } from "./group_req.ts";
- * import { setStructOption } from "./socket.ts";
- * setStructOption(fd, PLATFORM.IPPROTO_IP, PLATFORM.MCAST_JOIN_GROUP, groupReq(1, "239.1.1.1"), {
- *   label: "MCAST_JOIN_GROUP",
- *   value: "239.1.1.1 on lo",
- * });
- * ```
- *
- * @param fd The socket.
- * @param level The protocol level.
- * @param name The option.
- * @param structure The encoded value.
- * @param describe The option's name and the value to name in an error.
- */
-export function setStructOption(
-  fd: number,
-  level: number,
-  name: number,
-  structure: Uint8Array,
-  describe: { label: string; value: unknown },
-): void {
-  check(
-    libc().setsockopt(fd, level, name, structure, structure.length),
-    `setsockopt(${describe.label})`,
-    describe.value,
-  );
-}
-
-/**
- * Reads an `int` socket option.
- *
- * @example
- * ```ts ignore
- * import { PLATFORM } from "./constants.ts";
- * import { getIntOption } from "./socket.ts";
- * const size = getIntOption(fd, PLATFORM.SOL_SOCKET, PLATFORM.SO_RCVBUF, "SO_RCVBUF");
- * ```
- *
- * @param fd The socket.
- * @param level The protocol level.
- * @param name The option.
- * @param label The option's name, for the error message.
- * @returns The value.
- */
-export function getIntOption(fd: number, level: number, name: number, label: string): number {
-  intView.setInt32(0, 0, LITTLE_ENDIAN);
-  lengthView.setUint32(0, 4, LITTLE_ENDIAN);
-  check(libc().getsockopt(fd, level, name, intValue, lengthValue), `getsockopt(${label})`);
-  const length = lengthView.getUint32(0, LITTLE_ENDIAN);
-  return length === 1 ? intValue[0] : intView.getInt32(0, LITTLE_ENDIAN);
-}
-
-/**
- * Binds a socket to a local endpoint.
- *
- * @example
- * ```ts ignore
- * import { bindTo } from "./socket.ts";
- * bindTo(fd, { address: "127.0.0.1", port: 0 });
- * ```
- *
- * @param fd The socket.
- * @param endpoint The address, port and scope id.
- */
-export function bindTo(fd: number, endpoint: SocketAddress): void {
-  const address = sockaddrFor(endpoint);
-  check(libc().bind(fd, address, address.length), "bind", describeEndpoint(endpoint));
-}
-
-/**
- * Connects a UDP socket to its destination (fixes the peer; sends need no address).
- *
- * @example
- * ```ts ignore
- * import { connectTo } from "./socket.ts";
- * connectTo(fd, { address: "239.1.2.3", port: 5000 });
- * ```
- *
- * @param fd The socket.
- * @param endpoint The destination.
- */
-export function connectTo(fd: number, endpoint: SocketAddress): void {
-  const address = sockaddrFor(endpoint);
-  check(libc().connect(fd, address, address.length), "connect", describeEndpoint(endpoint));
-}
-
-/**
- * The local endpoint of a socket (`getsockname`); an unbound socket reports its family with the
- * wildcard address and port 0.
- *
- * @example
- * ```ts ignore
- * import { localEndpoint } from "./socket.ts";
- * localEndpoint(fd); // { family: "IPv4", address: "0.0.0.0", port: 0, scopeId: 0 }
- * ```
- *
- * @param fd The socket.
- * @returns The endpoint.
- */
-export function localEndpoint(fd: number): DecodedSocketAddress {
+function localEndpointOf(fd: number): DecodedEndpoint {
   storage.fill(0);
   lengthView.setUint32(0, storage.length, LITTLE_ENDIAN);
   check(libc().getsockname(fd, storage, lengthValue), "getsockname", fd);
   return decodeSockaddr(storage);
 }
 
-/**
- * Switches a descriptor to non-blocking mode (`fcntl(F_SETFL, flags | O_NONBLOCK)`).
- *
- * @example
- * ```ts ignore
- * import { setNonBlocking } from "./socket.ts";
- * setNonBlocking(fd);
- * ```
- *
- * @param fd The descriptor.
- */
-export function setNonBlocking(fd: number): void {
-  const flags = check(libc().fcntl(fd, PLATFORM.F_GETFL, 0), "fcntl(F_GETFL)", fd);
-  if ((flags & PLATFORM.O_NONBLOCK) !== 0) return;
-  check(libc().fcntl(fd, PLATFORM.F_SETFL, flags | PLATFORM.O_NONBLOCK), "fcntl(F_SETFL)", fd);
-}
-
-/**
- * Whether a descriptor is in non-blocking mode.
- *
- * @example
- * ```ts ignore
- * import { isNonBlocking } from "./socket.ts";
- * isNonBlocking(fd); // true
- * ```
- *
- * @param fd The descriptor.
- * @returns True when O_NONBLOCK is set.
- */
-export function isNonBlocking(fd: number): boolean {
-  const flags = check(libc().fcntl(fd, PLATFORM.F_GETFL, 0), "fcntl(F_GETFL)", fd);
-  return (flags & PLATFORM.O_NONBLOCK) !== 0;
-}
-
-/**
- * Sends one datagram on a connected socket. Returns the bytes sent, or -1 when the socket
- * would block (EAGAIN) — the caller decides; every other failure throws.
- *
- * @example
- * ```ts ignore
- * import { sendDatagram } from "./socket.ts";
- * const sent = sendDatagram(fd, new Uint8Array(32));
- * ```
- *
- * @param fd The connected socket.
- * @param payload The datagram.
- * @returns Bytes sent, or -1 on EAGAIN.
- */
-export function sendDatagram(fd: number, payload: Uint8Array): number {
-  const sent = Number(libc().send(fd, payload, BigInt(payload.length), 0));
-  if (sent >= 0) return sent;
-  const errno = lastErrno();
-  if (errno === PLATFORM.errno.EAGAIN) return -1;
-  throw socketError(errno, "send", `${payload.length} bytes on fd ${fd}`);
-}
-
-/**
- * Waits until `fd` is ready for `events` (POLLIN/POLLOUT) or `timeoutMs` passes (-1 = no
- * limit). Runs off the JS thread. Returns the ready events (0 on timeout).
- *
- * @example
- * ```ts ignore
- * import { PLATFORM } from "./constants.ts";
- * import { waitForFd } from "./socket.ts";
- * const ready = await waitForFd(fd, PLATFORM.POLLOUT, 100);
- * ```
- *
- * @param fd The descriptor.
- * @param events The events to wait for.
- * @param timeoutMs Milliseconds, or -1.
- * @returns The `revents` bits, 0 on timeout.
- */
-export async function waitForFd(fd: number, events: number, timeoutMs: number): Promise<number> {
-  const pollfd = nativeBuffer(PLATFORM.layout.pollfdSize);
-  const view = new DataView(pollfd.buffer);
-  view.setInt32(0, fd, LITTLE_ENDIAN);
-  view.setInt16(4, events, LITTLE_ENDIAN);
-  const ready = await libc().poll(pollfd, 1n, timeoutMs);
-  // Reading pollfd after the call keeps it referenced for as long as the worker thread uses it.
-  return ready > 0 ? view.getUint16(6, LITTLE_ENDIAN) : 0;
-}
-
-/**
- * Reads a clock (`clock_gettime`) in nanoseconds.
- *
- * @example
- * ```ts ignore
- * import { PLATFORM } from "./constants.ts";
- * import { clockNs } from "./socket.ts";
- * const now = clockNs(PLATFORM.CLOCK_MONOTONIC);
- * ```
- *
- * @param clock The clock id.
- * @returns Nanoseconds.
- */
-export function clockNs(clock: number): bigint {
-  check(libc().clock_gettime(clock, clockValue), "clock_gettime", clock);
-  return clockView.getBigInt64(0, LITTLE_ENDIAN) * 1_000_000_000n +
-    clockView.getBigInt64(8, LITTLE_ENDIAN);
-}
-
-/**
- * Sleeps until the monotonic clock reaches `deadlineNs` (`clock_nanosleep(TIMER_ABSTIME)`, off
- * the JS thread), so pacing does not drift with timer slack. Where the OS lacks absolute
- * sleeps, falls back to a relative timer.
- *
- * @example
- * ```ts ignore
- * import { PLATFORM } from "./constants.ts";
- * import { clockNs, sleepUntilMonotonic } from "./socket.ts";
- * await sleepUntilMonotonic(clockNs(PLATFORM.CLOCK_MONOTONIC) + 1_000_000n);
- * ```
- *
- * @param deadlineNs Monotonic nanoseconds.
- */
-export async function sleepUntilMonotonic(deadlineNs: bigint): Promise<void> {
-  if (PLATFORM.TIMER_ABSTIME < 0) {
-    const remaining = Number(deadlineNs - clockNs(PLATFORM.CLOCK_MONOTONIC)) / 1e6;
-    if (remaining > 0) await new Promise((resolve) => setTimeout(resolve, remaining));
-    return;
-  }
-  const request = nativeBuffer(PLATFORM.layout.timespecSize);
-  const view = new DataView(request.buffer);
-  view.setBigInt64(0, deadlineNs / 1_000_000_000n, LITTLE_ENDIAN);
-  view.setBigInt64(8, deadlineNs % 1_000_000_000n, LITTLE_ENDIAN);
-  // clock_nanosleep returns the error number itself; an absolute sleep interrupted by a signal
-  // (EINTR) is simply restarted with the same deadline.
-  let result: number;
-  do {
-    result = await libc().clock_nanosleep(
-      PLATFORM.CLOCK_MONOTONIC,
-      PLATFORM.TIMER_ABSTIME,
-      request,
-      null,
-    );
-  } while (result === PLATFORM.errno.EINTR);
-  request[0] |= 0; // keep `request` referenced until the worker thread is done with it
-}
-
-function describeEndpoint(endpoint: SocketAddress): string {
-  const scope = endpoint.scopeId ? `%${endpoint.scopeId}` : "";
-  return endpoint.address.includes(":")
-    ? `[${endpoint.address}${scope}]:${endpoint.port}`
-    : `${endpoint.address}:${endpoint.port}`;
+// The first IPv4 address of an interface, for the IPv4-only source join; null for any.
+function interfaceIpv4(ifindex: number): Uint8Array | null {
+  if (ifindex === 0) return null;
+  const found = readInterfaces().find((i) => i.index === ifindex);
+  return found?.addresses.find((a) => a.family === "IPv4")?.bytes ?? null;
 }

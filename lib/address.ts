@@ -13,10 +13,10 @@
  * @module
  */
 
+import type { AddressFamily } from "../ffi/sockaddr.ts";
 import { InvalidValueError } from "./errors.ts";
 
-/** The two IP address families. */
-export type AddressFamily = "IPv4" | "IPv6";
+export type { AddressFamily };
 
 /**
  * An address as text (`"239.1.2.3"`, `"ff02::1%eth0"`) or as raw bytes (4 for IPv4, 16 for
@@ -222,6 +222,25 @@ export function canonicalAddress(text: string, options: ParseAddressOptions = {}
   if (parsed.family === "IPv4") return formatIpv4(parsed.bytes);
   const formatted = formatIpv6(parsed.bytes);
   return parsed.zone === undefined ? formatted : `${formatted}%${parsed.zone}`;
+}
+
+/**
+ * The address without its `%zone` suffix (`"fe80::1%eth0"` → `"fe80::1"`); text without a zone
+ * is returned as it is. Nothing is validated.
+ *
+ * @example
+ * ```ts
+ * import { stripZone } from "./address.ts";
+ * stripZone("fe80::1%eth0"); // "fe80::1"
+ * stripZone("239.1.2.3"); // "239.1.2.3"
+ * ```
+ *
+ * @param address The address text.
+ * @returns The text before `%`.
+ */
+export function stripZone(address: string): string {
+  const percent = address.indexOf("%");
+  return percent === -1 ? address : address.slice(0, percent);
 }
 
 /**

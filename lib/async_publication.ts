@@ -11,7 +11,6 @@ import { ClosedError, InvalidValueError } from "./errors.ts";
 import { Publication, type SendReport } from "./publication.ts";
 import { PLATFORM } from "../ffi/constants.ts";
 import { socketError } from "../ffi/errno.ts";
-import { waitForFd } from "../ffi/socket.ts";
 
 /** Options of {@linkcode AsyncPublication.send}. */
 export interface AsyncSendOptions {
@@ -102,9 +101,7 @@ export class AsyncPublication implements Disposable {
         );
       }
       this.waits++;
-      await waitForFd(
-        this.publication.fd,
-        PLATFORM.POLLOUT,
+      await this.publication.waitWritable(
         Math.max(1, Math.min(POLL_SLICE_MS, Math.ceil(remaining))),
       );
       signal?.throwIfAborted();

@@ -6,12 +6,10 @@
  * @module
  */
 
-import { PLATFORM } from "../ffi/constants.ts";
-import { ReceivedMetadata } from "../ffi/msghdr.ts";
-import { clockNs } from "../ffi/socket.ts";
+import { realtimeNs as realtimeClockNs } from "../ffi/clock.ts";
 import { createMcasHeader, decodeMcas, type McasHeader } from "./mcas.ts";
 import type { Arrival, ReceiverStats } from "./receiver_stats.ts";
-import type { ReceivedBatch } from "./subscription.ts";
+import { type ReceivedBatch, ReceivedMetadata } from "./subscription.ts";
 
 /** Options of a {@linkcode BatchRecorder}. */
 export interface BatchRecorderOptions {
@@ -92,9 +90,7 @@ export class BatchRecorder {
       arrival.source = batch.sourceAddress(i);
       arrival.receivedTtl = metadata.ttl >= 0 ? metadata.ttl : null;
       arrival.receivedDscp = metadata.tos >= 0 ? metadata.tos >> 2 : null;
-      const realtimeNs = metadata.timestampNs >= 0n
-        ? metadata.timestampNs
-        : clockNs(PLATFORM.CLOCK_REALTIME);
+      const realtimeNs = metadata.timestampNs >= 0n ? metadata.timestampNs : realtimeClockNs();
       arrival.arrivalNs = this.#arrivalOffsetNs === 0n
         ? realtimeNs
         : realtimeNs - this.#arrivalOffsetNs;

@@ -25,26 +25,23 @@
  * @module
  */
 
-import { canonicalAddress, isLinkLocalUnicast, parseAddress } from "./address.ts";
-import { ClosedError, InterfaceNotFoundError, InvalidValueError, MismatchError } from "./errors.ts";
-import { destinationScopeId, PublicationConfig } from "./publication_config.ts";
-import { CAPABILITIES, PLATFORM } from "../ffi/constants.ts";
-import { lastErrno, socketError } from "../ffi/errno.ts";
-import { ipMreqn } from "../ffi/group_req.ts";
-import { findInterfaceByAddress, interfaceIndex } from "../ffi/interfaces.ts";
-import { libc } from "../ffi/libc.ts";
-import { MessageBatch } from "../ffi/msghdr.ts";
 import {
-  bindTo,
-  clockNs,
-  closeFd,
-  connectTo,
-  localEndpoint,
-  openUdpSocket,
-  setIntOption,
-  setNonBlocking,
-  setStructOption,
-} from "../ffi/socket.ts";
+  canonicalAddress,
+  formatAddress,
+  isLinkLocalUnicast,
+  parseAddress,
+  stripZone,
+} from "./address.ts";
+import { ClosedError, InterfaceNotFoundError, InvalidValueError, MismatchError } from "./errors.ts";
+import { findInterfaceByAddress, interfaceIndex } from "./interfaces.ts";
+import { destinationScopeId, PublicationConfig } from "./publication_config.ts";
+import { monotonicNs } from "../ffi/clock.ts";
+import { CAPABILITIES, PLATFORM } from "../ffi/constants.ts";
+import { socketError } from "../ffi/errno.ts";
+import { ipMreqn } from "../ffi/group_req.ts";
+import { MessageBatch } from "../ffi/msghdr.ts";
+import type { DecodedEndpoint } from "../ffi/sockaddr.ts";
+import { UdpSocket, WOULD_BLOCK } from "../ffi/socket.ts";
 
 /** An IP endpoint: canonical address text, port, and IPv6 scope id (0 for IPv4). */
 export interface Endpoint {
@@ -135,18 +132,11 @@ export interface PublicationOptions {
   fd?: number;
 }
 
-export type { MessageBatch, ReceivedMetadata } from "../ffi/msghdr.ts";
+export type { MessageBatch } from "../ffi/msghdr.ts";
 
 const BATCH_SLOTS = 64;
 const MAX_PAYLOAD = 65535;
 let nextStandaloneId = 1;
-
-// Closes the socket of a publication that was garbage-collected without close(): a fallback only.
-const leaked = new FinalizationRegistry<number>((fd) => {
-  try {
-    libc().close(fd);
-  } catch { /* nothing more to do */ }
-});
 
 /**
  * Captures the current time on both clocks.
@@ -161,7 +151,7 @@ const leaked = new FinalizationRegistry<number>((fd) => {
  * @returns Monotonic nanoseconds and wall-clock milliseconds.
  */
 export function captureTime(): CaptureTime {
-  return { monotonicNs: clockNs(PLATFORM.CLOCK_MONOTONIC), wallClockMs: Date.now() };
+  return { monotonicNs: monotonicNs(), wallClockMs: Date.now() };
 }
 
 /**
@@ -191,7 +181,7 @@ export class Publication implements Disposable {
   /** The egress interface index chosen (0 when the routing table decides). */
   readonly interfaceIndex: number;
 
-  #fd: number;
+  readonly #socket: UdpSocket;
   #state: "open" | "closed" | "moved" = "open";
   readonly #counters: PublicationCounters = {
     sendCalls: 0,
@@ -201,11 +191,7 @@ export class Publication implements Disposable {
     wouldBlocks: 0,
   };
   #lastReport: SendReport | null = null;
-  #length = 0;
-  #lengthArg = 0n;
   #batch: MessageBatch | null = null;
-  readonly #send = libc().send;
-  readonly #sendmmsg = libc().sendmmsg;
 
   /**
    * Validates `config`, opens (or adopts) the socket, applies the config and connects it.
@@ -231,21 +217,22 @@ export class Publication implements Disposable {
     if (existing && (!Number.isInteger(options.fd) || (options.fd as number) < 0)) {
       throw new InvalidValueError("socket fd", options.fd, "a non-negative integer");
     }
-    const fd = existing ? options.fd as number : openUdpSocket(family);
+    const socket = existing ? UdpSocket.adopt(options.fd as number) : UdpSocket.open(family);
     try {
-      const setup = existing ? adoptSocket(fd, config) : { bound: false };
+      const setup = existing ? adoptSocket(socket, config) : { bound: false };
       const configured = family === "IPv4"
-        ? configureIpv4(fd, config, setup.bound)
-        : configureIpv6(fd, config, setup.bound, existing);
+        ? configureIpv4(socket, config, setup.bound)
+        : configureIpv6(socket, config, setup.bound, existing);
       this.destination = configured.destination;
       this.interfaceIndex = configured.interfaceIndex;
-      this.localAddr = Object.freeze(toEndpoint(localEndpoint(fd)));
+      this.localAddr = Object.freeze(toEndpoint(socket.localEndpoint()));
     } catch (error) {
-      if (!existing) closeFd(fd);
+      if (existing) socket.release();
+      else socket.close();
       throw error;
     }
-    this.#fd = fd;
-    leaked.register(this, fd, this);
+    socket.label = formatEndpoint(this.destination);
+    this.#socket = socket;
   }
 
   /**
@@ -257,7 +244,25 @@ export class Publication implements Disposable {
    */
   get fd(): number {
     this.#assertOpen();
-    return this.#fd;
+    return this.#socket.fd;
+  }
+
+  /**
+   * Waits until the socket buffer has room for a datagram (`poll` for POLLOUT, off the JS
+   * thread), or `timeoutMs` passes.
+   *
+   * @example
+   * ```ts ignore
+   * while (pub.trySend(payload) === null) await pub.waitWritable(100);
+   * ```
+   *
+   * @param timeoutMs Milliseconds (-1: no limit).
+   * @returns True when writable, false on timeout.
+   * @throws {ClosedError} After close or intoParts.
+   */
+  async waitWritable(timeoutMs: number): Promise<boolean> {
+    this.#assertOpen();
+    return (await this.#socket.wait(PLATFORM.POLLOUT, timeoutMs)) !== 0;
   }
 
   /** True until {@linkcode Publication.close} or {@linkcode Publication.intoParts}. */
@@ -315,7 +320,7 @@ export class Publication implements Disposable {
    *
    * @example
    * ```ts ignore
-   * while (pub.trySend(payload) === null) await waitForFd(pub.fd, PLATFORM.POLLOUT, 100);
+   * while (pub.trySend(payload) === null) await pub.waitWritable(100);
    * ```
    *
    * @param payload The UDP payload.
@@ -327,24 +332,16 @@ export class Publication implements Disposable {
     if (this.#state !== "open") this.#assertOpen();
     const counters = this.#counters;
     counters.sendCalls++;
-    const length = payload.length;
-    if (length !== this.#length) {
-      this.#length = length;
-      this.#lengthArg = BigInt(length); // size_t argument, made again only when the size changes
-    }
-    const sent = Number(this.#send(this.#fd, payload, this.#lengthArg, 0));
-    if (sent < 0) {
-      const errno = lastErrno();
-      if (errno === PLATFORM.errno.EAGAIN) {
-        counters.wouldBlocks++;
-        return null;
-      }
+    let sent: number;
+    try {
+      sent = this.#socket.send(payload);
+    } catch (error) {
       counters.sendErrors++;
-      throw socketError(
-        errno,
-        "send",
-        `${payload.length} bytes to ${formatEndpoint(this.destination)}`,
-      );
+      throw error;
+    }
+    if (sent === WOULD_BLOCK) {
+      counters.wouldBlocks++;
+      return null;
     }
     counters.packetsSent++;
     counters.bytesSent += sent;
@@ -445,7 +442,7 @@ export class Publication implements Disposable {
    * let done = 0;
    * while (done < 64) {
    *   const sent = pub.sendPrepared(batch, 64); // from slot 0; see sendBatch for resuming
-   *   if (sent === 0) await waitForFd(pub.fd, PLATFORM.POLLOUT, 100);
+   *   if (sent === 0) await pub.waitWritable(100);
    *   done += sent;
    * }
    * ```
@@ -520,10 +517,9 @@ export class Publication implements Disposable {
    */
   intoParts(): PublicationParts {
     this.#assertOpen();
-    const fd = this.#fd;
     this.#state = "moved";
-    this.#fd = -1;
-    leaked.unregister(this);
+    this.#batch = null;
+    const fd = this.#socket.release();
     return Object.freeze({ id: this.id, config: this.config, fd });
   }
 
@@ -538,12 +534,9 @@ export class Publication implements Disposable {
    */
   close(): void {
     if (this.#state !== "open") return;
-    const fd = this.#fd;
     this.#state = "closed";
-    this.#fd = -1;
     this.#batch = null;
-    leaked.unregister(this);
-    closeFd(fd);
+    this.#socket.close();
   }
 
   /** Same as {@linkcode Publication.close}, for `using`. */
@@ -563,21 +556,17 @@ export class Publication implements Disposable {
     const counters = this.#counters;
     let sent = 0;
     while (sent < n) {
-      const result = this.#sendmmsg(this.#fd, batch.headersFrom(sent), n - sent, 0);
-      if (result < 0) {
-        const errno = lastErrno();
-        if (errno === PLATFORM.errno.EINTR) continue;
-        if (errno === PLATFORM.errno.EAGAIN) {
-          counters.wouldBlocks++;
-          break;
-        }
+      let result: number;
+      try {
+        result = this.#socket.sendMessages(batch, sent, n - sent);
+      } catch (error) {
         if (sent > 0 || !throwOnFirst) break; // the error comes back on the next call
         counters.sendErrors++;
-        throw socketError(
-          errno,
-          "sendmmsg",
-          `${n} datagrams to ${formatEndpoint(this.destination)}`,
-        );
+        throw error;
+      }
+      if (result === WOULD_BLOCK) {
+        counters.wouldBlocks++;
+        break;
       }
       for (let i = sent; i < sent + result; i++) counters.bytesSent += batch.receivedLength(i);
       sent += result;
@@ -605,9 +594,10 @@ interface Configured {
 }
 
 // A caller-provided socket: non-blocking, same family, and if already bound, bound compatibly.
-function adoptSocket(fd: number, config: PublicationConfig): { bound: boolean } {
-  setNonBlocking(fd);
-  const local = localEndpoint(fd);
+function adoptSocket(socket: UdpSocket, config: PublicationConfig): { bound: boolean } {
+  const fd = socket.fd;
+  socket.setNonBlocking();
+  const local = toEndpoint(socket.localEndpoint());
   const family = config.family;
   if (local.family !== family) {
     throw new MismatchError(`address family of socket fd ${fd}`, family, local.family);
@@ -626,42 +616,49 @@ function adoptSocket(fd: number, config: PublicationConfig): { bound: boolean } 
   return { bound: true };
 }
 
-function configureIpv4(fd: number, config: PublicationConfig, bound: boolean): Configured {
+function configureIpv4(socket: UdpSocket, config: PublicationConfig, bound: boolean): Configured {
   const P = PLATFORM;
   if (!bound && (config.sourceAddr !== undefined || config.sourcePort !== undefined)) {
-    bindTo(fd, { address: config.sourceAddr ?? "0.0.0.0", port: config.sourcePort ?? 0 });
+    bind(socket, config.sourceAddr ?? "0.0.0.0", config.sourcePort ?? 0, 0);
   }
   let index = 0;
   const outgoing = config.outgoingInterface;
   if (outgoing?.kind === "address") {
     index = findInterfaceByAddress(canonicalAddress(outgoing.address))?.index ?? 0;
-    setStructOption(fd, P.IPPROTO_IP, P.IP_MULTICAST_IF, ipMreqn("0.0.0.0", outgoing.address, 0), {
+    const local = parseAddress(outgoing.address).bytes;
+    socket.setStruct(P.IPPROTO_IP, P.IP_MULTICAST_IF, ipMreqn(null, local, 0), {
       label: "IP_MULTICAST_IF",
       value: outgoing.address,
     });
+  } else if (outgoing?.kind === "ipv4-index") {
+    index = outgoing.index;
+    socket.setStruct(P.IPPROTO_IP, P.IP_MULTICAST_IF, ipMreqn(null, null, index), {
+      label: "IP_MULTICAST_IF",
+      value: `interface index ${index}`,
+    });
   }
-  setIntOption(fd, P.IPPROTO_IP, P.IP_MULTICAST_LOOP, config.loopback ? 1 : 0, "IP_MULTICAST_LOOP");
-  setIntOption(fd, P.IPPROTO_IP, P.IP_MULTICAST_TTL, config.ttl, "IP_MULTICAST_TTL");
+  socket.setInt(P.IPPROTO_IP, P.IP_MULTICAST_LOOP, config.loopback ? 1 : 0, "IP_MULTICAST_LOOP");
+  socket.setInt(P.IPPROTO_IP, P.IP_MULTICAST_TTL, config.ttl, "IP_MULTICAST_TTL");
   const dscp = config.dscpValue;
-  if (dscp !== undefined) setIntOption(fd, P.IPPROTO_IP, P.IP_TOS, dscp << 2, "IP_TOS");
-  const destination = Object.freeze({
+  if (dscp !== undefined) socket.setInt(P.IPPROTO_IP, P.IP_TOS, dscp << 2, "IP_TOS");
+  const destination: Endpoint = Object.freeze({
     family: "IPv4" as const,
     address: canonicalAddress(config.group),
     port: config.port,
     scopeId: 0,
   });
-  connectTo(fd, destination);
+  connect(socket, destination);
   return { destination, interfaceIndex: index };
 }
 
 function configureIpv6(
-  fd: number,
+  socket: UdpSocket,
   config: PublicationConfig,
   bound: boolean,
   existing: boolean,
 ): Configured {
   const P = PLATFORM;
-  if (!existing) setIntOption(fd, P.IPPROTO_IPV6, P.IPV6_V6ONLY, 1, "IPV6_V6ONLY");
+  if (!existing) socket.setInt(P.IPPROTO_IPV6, P.IPV6_V6ONLY, 1, "IPV6_V6ONLY");
   const sourceAddr = config.sourceAddr;
   const source = sourceAddr === undefined ? undefined : parseAddress(sourceAddr);
   const sourceText = sourceAddr === undefined ? undefined : canonicalAddress(stripZone(sourceAddr));
@@ -700,34 +697,44 @@ function configureIpv6(
         "a link-local source with a %zone or an interface index",
       );
     }
-    bindTo(fd, {
-      address: bindSource ?? "::",
-      port: config.sourcePort ?? 0,
-      scopeId: linkLocal ? index : 0,
-    });
+    bind(socket, bindSource ?? "::", config.sourcePort ?? 0, linkLocal ? index : 0);
   }
   if (index !== 0) {
-    setIntOption(fd, P.IPPROTO_IPV6, P.IPV6_MULTICAST_IF, index, "IPV6_MULTICAST_IF");
+    socket.setInt(P.IPPROTO_IPV6, P.IPV6_MULTICAST_IF, index, "IPV6_MULTICAST_IF");
   }
-  setIntOption(
-    fd,
+  socket.setInt(
     P.IPPROTO_IPV6,
     P.IPV6_MULTICAST_LOOP,
     config.loopback ? 1 : 0,
     "IPV6_MULTICAST_LOOP",
   );
-  setIntOption(fd, P.IPPROTO_IPV6, P.IPV6_MULTICAST_HOPS, config.ttl, "IPV6_MULTICAST_HOPS");
+  socket.setInt(P.IPPROTO_IPV6, P.IPV6_MULTICAST_HOPS, config.ttl, "IPV6_MULTICAST_HOPS");
   const dscp = config.dscpValue;
-  if (dscp !== undefined) setIntOption(fd, P.IPPROTO_IPV6, P.IPV6_TCLASS, dscp << 2, "IPV6_TCLASS");
+  if (dscp !== undefined) socket.setInt(P.IPPROTO_IPV6, P.IPV6_TCLASS, dscp << 2, "IPV6_TCLASS");
   const scopeId = destinationScopeId(config.group, index);
-  const destination = Object.freeze({
+  const destination: Endpoint = Object.freeze({
     family: "IPv6" as const,
     address: canonicalAddress(config.group),
     port: config.port,
     scopeId,
   });
-  connectTo(fd, destination);
+  connect(socket, destination);
   return { destination, interfaceIndex: index };
+}
+
+function bind(socket: UdpSocket, address: string, port: number, scopeId: number): void {
+  const endpoint = { family: socket.family, address: canonicalAddress(address), port, scopeId };
+  socket.bind(
+    { family: socket.family, bytes: parseAddress(address).bytes, port, scopeId },
+    formatEndpoint(endpoint),
+  );
+}
+
+function connect(socket: UdpSocket, destination: Endpoint): void {
+  socket.connect(
+    { ...destination, bytes: parseAddress(destination.address).bytes },
+    formatEndpoint(destination),
+  );
 }
 
 // The interface owning a local address. An address this host does not have fails as the bind
@@ -745,17 +752,10 @@ function zoneIndex(zone: string): number {
   return index;
 }
 
-function stripZone(address: string): string {
-  const percent = address.indexOf("%");
-  return percent === -1 ? address : address.slice(0, percent);
-}
-
-function toEndpoint(
-  decoded: { family: "IPv4" | "IPv6"; address: string; port: number; scopeId: number },
-): Endpoint {
+function toEndpoint(decoded: DecodedEndpoint): Endpoint {
   return {
     family: decoded.family,
-    address: decoded.address,
+    address: formatAddress(decoded.bytes),
     port: decoded.port,
     scopeId: decoded.scopeId,
   };

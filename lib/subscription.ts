@@ -23,10 +23,11 @@
  *    arriving on another, and one that left would go on receiving while a neighbour stays joined.
  *    (A socket's own source filter always applies on the interface it joined, so an (S,G)
  *    receiver beside an ASM one still sees only S either way.)
- * 4. The join: `MCAST_JOIN_GROUP` or `MCAST_JOIN_SOURCE_GROUP` at level `IPPROTO_IP` or
- *    `IPPROTO_IPV6` (the protocol-independent calls of RFC 3678); IPv4 falls back to
- *    `IP_ADD_MEMBERSHIP` / `IP_ADD_SOURCE_MEMBERSHIP` only where the kernel refuses those with
- *    `ENOPROTOOPT`. Linux accepts a source-specific join on any multicast group, so SSM is not
+ * 4. The join: `MCAST_JOIN_GROUP` (any source), `MCAST_JOIN_SOURCE_GROUP` once per source (an
+ *    INCLUDE-mode filter of those sources), or `MCAST_JOIN_GROUP` then `MCAST_BLOCK_SOURCE` once
+ *    per excluded source (an EXCLUDE-mode filter), at level `IPPROTO_IP` or `IPPROTO_IPV6` (the
+ *    protocol-independent calls of RFC 3678); IPv4 falls back to `IP_ADD_MEMBERSHIP` /
+ *    `IP_ADD_SOURCE_MEMBERSHIP` only where the kernel refuses those with `ENOPROTOOPT`. Linux accepts a source-specific join on any multicast group, so SSM is not
  *    restricted to 232/8 and `ff3x::/32` here; {@linkcode Subscription.inSsmRange} (and
  *    `isSsmGroup` in `address.ts`) tells whether a group is in the SSM range. Which IGMP/MLD
  *    version a join may use is `igmp_version.ts`'s business.
@@ -35,9 +36,11 @@
  * 6. A bigger receive buffer (4 MiB requested by default): `SO_RCVBUFFORCE` first, which root may
  *    use beyond `net.core.rmem_max`, then `SO_RCVBUF` silently when that is refused.
  *
- * Receiving never allocates per datagram: {@linkcode Subscription.receiveBatch} fills a reused
- * {@linkcode ReceivedBatch} view (payload views are cached per slot and only remade when a
- * length changes; source addresses are formatted once per distinct sender and cached).
+ * Every socket call goes through the one socket seam, `UdpSocket` (`ffi/socket.ts`); this module
+ * decides what to set and in which order. Receiving never allocates per datagram:
+ * {@linkcode Subscription.receiveBatch} fills a reused `ReceivedBatch` view (`ffi/msghdr.ts`:
+ * payload views are cached per slot and only remade when a length changes; source addresses are
+ * formatted once per distinct sender and cached).
  *
  * @example Receive for a second on the loopback interface
  * ```ts ignore
@@ -55,7 +58,6 @@
  *
  * @module
  */
-
 import {
   type AddressFamily,
   formatAddress,
@@ -65,27 +67,16 @@ import {
   type ParsedAddress,
   scopeIdKept,
 } from "./address.ts";
-import { ClosedError, InvalidValueError, MismatchError, SocketError } from "./errors.ts";
-import { CAPABILITIES, PLATFORM } from "../ffi/constants.ts";
-import { lastErrno, socketError } from "../ffi/errno.ts";
-import { groupReq, groupSourceReq, ipMreqn, ipMreqSource } from "../ffi/group_req.ts";
-import { resolveInterface } from "../ffi/interfaces.ts";
-import { libc, type LibcSymbols } from "../ffi/libc.ts";
-import { MessageBatch, ReceivedMetadata } from "../ffi/msghdr.ts";
-import {
-  bindTo,
-  getIntOption,
-  openUdpSocket,
-  setIntOption,
-  setStructOption,
-  waitForFd,
-} from "../ffi/socket.ts";
+import { ClosedError, InvalidValueError, SocketError } from "./errors.ts";
+import { interfaceForGroup } from "./interfaces.ts";
+import { DEFAULT_PORT } from "./mcas.ts";
+import { type FilterMode, sourceFilter } from "./source_filter.ts";
+import { PLATFORM } from "../ffi/constants.ts";
+import { ReceivedBatch, type ReceivedBatch as Batch, ReceivedMetadata } from "../ffi/msghdr.ts";
+import { type Membership, UdpSocket } from "../ffi/socket.ts";
 
-export { ReceivedMetadata };
+export { ReceivedBatch, ReceivedMetadata };
 export type { AddressFamily };
-
-/** The UDP port mcast-tools uses when none is given (0x4D43, "MC"). */
-export const DEFAULT_PORT = 19779;
 
 /** The receive buffer a subscription asks for when none is given: 4 MiB. */
 export const DEFAULT_RECEIVE_BUFFER_BYTES = 4 * 1024 * 1024;
@@ -101,9 +92,6 @@ export const DEFAULT_MAX_DATAGRAM_SIZE = 65535;
 
 // Room for TTL + TOS + packet info + timestamp control messages (≈ 120 bytes on Linux).
 const CONTROL_SIZE = 256;
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const LAYOUT = PLATFORM.layout;
-const SOURCE_CACHE_SIZE = 8;
 // Kernels clamp the requested buffer to INT_MAX / 2; more than 1 GiB is a typo, not a wish.
 const MAX_RECEIVE_BUFFER_BYTES = 1024 * 1024 * 1024;
 
@@ -119,11 +107,25 @@ export interface SubscriptionOptions {
   interface?: string | number;
   /**
    * The source of a source-specific (S,G) join; absent for an any-source (*,G) join. Must be a
-   * unicast address of the group's family.
+   * unicast address of the group's family. Same as `sources: [source]`.
    *
    * @default {undefined}
    */
   source?: string;
+  /**
+   * Sources of one INCLUDE-mode filter: the group is joined for each of them
+   * (`MCAST_JOIN_SOURCE_GROUP` per source) and for no other. Not with `source` or `exclude`.
+   *
+   * @default {[]}
+   */
+  sources?: readonly string[];
+  /**
+   * Sources of an EXCLUDE-mode filter: the group is joined from any source, then each of these is
+   * blocked (`MCAST_BLOCK_SOURCE`). Not with `source` or `sources`.
+   *
+   * @default {[]}
+   */
+  exclude?: readonly string[];
   /**
    * The UDP port to receive on, 1 to 65535.
    *
@@ -146,7 +148,7 @@ export interface SubscriptionOptions {
   batchSize?: number;
   /**
    * Bytes of room per datagram, 1 to 65535. A longer datagram is truncated to this size and
-   * flagged ({@linkcode ReceivedBatch.truncated}); its full length is still reported.
+   * flagged (`ReceivedBatch.truncated`); its full length is still reported.
    *
    * @default {65535}
    */
@@ -185,257 +187,13 @@ export interface BatchesOptions {
 }
 
 /**
- * The datagrams of the last receive of a {@linkcode Subscription}: a view over the
- * subscription's reused buffers, valid until its next receive. Nothing here allocates per
- * datagram in the steady state.
- *
- * @example
- * ```ts ignore
- * import { Subscription } from "./subscription.ts";
- * using sub = new Subscription("239.1.2.3", { interface: "lo", port: 5000 });
- * const batch = sub.batch;
- * if (sub.receiveBatch() > 0) console.log(batch.sourceAddress(0), batch.payload(0));
- * ```
- */
-export class ReceivedBatch {
-  readonly #messages: MessageBatch;
-  readonly #names: readonly Uint8Array[];
-  readonly #views: Uint8Array[];
-  readonly #cacheKeys: Uint8Array[];
-  readonly #cacheLengths: number[];
-  readonly #cacheValues: string[];
-  #cacheNext = 0;
-  #length = 0;
-
-  /**
-   * Internal: made by {@linkcode Subscription}, which owns the native batch.
-   *
-   * @param messages The `recvmmsg` batch (with names and control room) this view reads.
-   */
-  constructor(messages: MessageBatch) {
-    this.#messages = messages;
-    const names: Uint8Array[] = [];
-    const views: Uint8Array[] = [];
-    for (let i = 0; i < messages.count; i++) {
-      const name = messages.nameOf(i);
-      if (name === null) throw new InvalidValueError("batch", "no names", "a batch with names");
-      names.push(name);
-      views.push(messages.payloads[i]);
-    }
-    this.#names = names;
-    this.#views = views;
-    this.#cacheKeys = Array.from({ length: SOURCE_CACHE_SIZE }, () => new Uint8Array(16));
-    this.#cacheLengths = new Array(SOURCE_CACHE_SIZE).fill(0);
-    this.#cacheValues = new Array(SOURCE_CACHE_SIZE).fill("");
-  }
-
-  /** How many datagrams the last receive delivered (0 when the socket was empty). */
-  get length(): number {
-    return this.#length;
-  }
-
-  /** How many datagrams one receive can deliver at most (the batch size). */
-  get capacity(): number {
-    return this.#messages.count;
-  }
-
-  /**
-   * Internal: sets the count after a receive.
-   *
-   * @param length The number of datagrams received.
-   */
-  setLength(length: number): void {
-    this.#length = length;
-  }
-
-  /**
-   * The received bytes of datagram `index` (at most `maxDatagramSize`): a view into the reused
-   * buffer, overwritten by the next receive. Views are cached per slot and only remade when the
-   * length changes, so a steady stream does not allocate.
-   *
-   * @example
-   * ```ts ignore
-   * const bytes = batch.payload(0);
-   * ```
-   *
-   * @param index The datagram, 0 to `length - 1`.
-   * @returns The payload.
-   */
-  payload(index: number): Uint8Array {
-    this.#checkIndex(index);
-    const length = Math.min(this.#messages.receivedLength(index), this.#messages.payloadSize);
-    let view = this.#views[index];
-    if (view.length !== length) {
-      view = this.#messages.payloads[index].subarray(0, length);
-      this.#views[index] = view;
-    }
-    return view;
-  }
-
-  /**
-   * The full length of datagram `index` on the wire (UDP payload bytes), also when it was
-   * truncated to `maxDatagramSize`.
-   *
-   * @example
-   * ```ts ignore
-   * batch.datagramLength(0); // 200
-   * ```
-   *
-   * @param index The datagram, 0 to `length - 1`.
-   * @returns The length in bytes.
-   */
-  datagramLength(index: number): number {
-    this.#checkIndex(index);
-    return this.#messages.receivedLength(index);
-  }
-
-  /**
-   * Whether datagram `index` was longer than `maxDatagramSize` and so cut short (`MSG_TRUNC`).
-   *
-   * @example
-   * ```ts ignore
-   * if (batch.truncated(0)) console.warn("raise maxDatagramSize");
-   * ```
-   *
-   * @param index The datagram, 0 to `length - 1`.
-   * @returns True when truncated.
-   */
-  truncated(index: number): boolean {
-    this.#checkIndex(index);
-    return (this.#messages.messageFlags(index) & PLATFORM.MSG_TRUNC) !== 0;
-  }
-
-  /**
-   * Whether some of datagram `index`'s metadata was lost for want of control room
-   * (`MSG_CTRUNC`).
-   *
-   * @example
-   * ```ts ignore
-   * batch.controlTruncated(0); // false
-   * ```
-   *
-   * @param index The datagram, 0 to `length - 1`.
-   * @returns True when control data was truncated.
-   */
-  controlTruncated(index: number): boolean {
-    this.#checkIndex(index);
-    return (this.#messages.messageFlags(index) & PLATFORM.MSG_CTRUNC) !== 0;
-  }
-
-  /**
-   * The source address of datagram `index`, canonical text without zone (`"10.0.0.1"`,
-   * `"fd00::1"`). The last few distinct sources are cached, so a known sender costs a byte
-   * comparison and no allocation.
-   *
-   * @example
-   * ```ts ignore
-   * batch.sourceAddress(0); // "10.100.1.1"
-   * ```
-   *
-   * @param index The datagram, 0 to `length - 1`.
-   * @returns The address.
-   */
-  sourceAddress(index: number): string {
-    this.#checkIndex(index);
-    const name = this.#names[index];
-    const family = readFamily(name);
-    const offset = family === PLATFORM.AF_INET ? 4 : family === PLATFORM.AF_INET6 ? 8 : -1;
-    if (offset < 0) return "";
-    const size = family === PLATFORM.AF_INET ? 4 : 16;
-    for (let c = 0; c < SOURCE_CACHE_SIZE; c++) {
-      if (this.#cacheLengths[c] !== size) continue;
-      const key = this.#cacheKeys[c];
-      let same = true;
-      for (let b = 0; b < size; b++) {
-        if (key[b] !== name[offset + b]) {
-          same = false;
-          break;
-        }
-      }
-      if (same) return this.#cacheValues[c];
-    }
-    const slot = this.#cacheNext;
-    this.#cacheNext = (slot + 1) % SOURCE_CACHE_SIZE;
-    const key = this.#cacheKeys[slot];
-    key.set(name.subarray(offset, offset + size));
-    const text = formatAddress(key.slice(0, size));
-    this.#cacheLengths[slot] = size;
-    this.#cacheValues[slot] = text;
-    return text;
-  }
-
-  /**
-   * The source UDP port of datagram `index`.
-   *
-   * @example
-   * ```ts ignore
-   * batch.sourcePort(0); // 40512
-   * ```
-   *
-   * @param index The datagram, 0 to `length - 1`.
-   * @returns The port.
-   */
-  sourcePort(index: number): number {
-    this.#checkIndex(index);
-    const name = this.#names[index];
-    return (name[2] << 8) | name[3];
-  }
-
-  /**
-   * Reads what the kernel reported about datagram `index` (TTL / hop limit, TOS / traffic class,
-   * destination address and arrival interface, receive time) into a reused `out`.
-   *
-   * @example
-   * ```ts ignore
-   * import { ReceivedMetadata } from "./subscription.ts";
-   * const meta = new ReceivedMetadata();
-   * batch.metadata(0, meta);
-   * meta.ttl; // 64
-   * ```
-   *
-   * @param index The datagram, 0 to `length - 1`.
-   * @param out Where the values go (cleared first).
-   */
-  metadata(index: number, out: ReceivedMetadata): void {
-    this.#checkIndex(index);
-    this.#messages.readMetadata(index, out);
-  }
-
-  #checkIndex(index: number): void {
-    if (!Number.isInteger(index) || index < 0 || index >= this.#length) {
-      throw new InvalidValueError(
-        "datagram index",
-        index,
-        this.#length === 0 ? "no index: the batch is empty" : `0 to ${this.#length - 1}`,
-      );
-    }
-  }
-}
-
-/** What the finalizer needs to close a forgotten subscription's socket. */
-interface Held {
-  fd: number;
-}
-
-const finalizer = new FinalizationRegistry<Held>((held) => {
-  if (held.fd >= 0) libc().close(held.fd);
-});
-
-/** A join request as given to setsockopt, kept for the matching leave. */
-interface Membership {
-  level: number;
-  leave: number;
-  leaveLabel: string;
-  request: Uint8Array;
-}
-
-/**
- * A multicast receiver: one UDP socket bound to the group and port, joined (*,G) or (S,G) on one
- * interface, with ancillary data on and a reused `recvmmsg` batch. Validates everything before it
- * opens the socket; closes the socket again if any step fails.
+ * A multicast receiver: one UDP socket bound to the group and port, joined (*,G), (S,G), with an
+ * INCLUDE list of sources or an EXCLUDE list, on one interface, with ancillary data on and a
+ * reused `recvmmsg` batch. Validates everything before it opens the socket; closes the socket
+ * again if any step fails.
  *
  * `leave()` and `close()` are explicit and idempotent, and also happen on `[Symbol.dispose]`
- * (`using`); a `FinalizationRegistry` closes the socket of a subscription that was forgotten.
+ * (`using`); the socket seam closes the socket of a subscription that was forgotten.
  *
  * @example ASM on an interface, SSM on the routing default
  * ```ts ignore
@@ -443,7 +201,9 @@ interface Membership {
  *
  * using asm = new Subscription("239.1.2.3", { interface: "eth1" });
  * using ssm = new Subscription("232.1.1.1", { source: "10.0.0.1", port: 5000 });
- * console.log(asm.receiveBufferBytes, ssm.inSsmRange);
+ * using two = new Subscription("232.1.1.2", { sources: ["10.0.0.1", "10.0.0.2"] });
+ * using notS2 = new Subscription("239.1.1.3", { exclude: ["10.0.0.2"] });
+ * console.log(asm.receiveBufferBytes, ssm.inSsmRange, two.filterMode, notS2.filterMode);
  * while (asm.receiveBatch() > 0) {
  *   for (let i = 0; i < asm.batch.length; i++) console.log(asm.batch.payload(i).length);
  * }
@@ -451,34 +211,31 @@ interface Membership {
  */
 export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
   readonly #group: string;
-  readonly #source: string | null;
+  readonly #sources: readonly string[];
+  readonly #exclude: readonly string[];
   readonly #family: AddressFamily;
   readonly #port: number;
   readonly #interfaceIndex: number;
   readonly #interfaceName: string | null;
   readonly #requestedReceiveBuffer: number;
   readonly #receiveBuffer: number;
-  readonly #messages: MessageBatch;
-  readonly #batch: ReceivedBatch;
-  readonly #held: Held;
-  readonly #libc: LibcSymbols;
-  readonly #receiveFlags: number;
+  readonly #socket: UdpSocket;
+  readonly #batch: Batch;
   readonly #singleMessages: boolean;
-  #membership: Membership | null = null;
-  #fd: number;
-  #lastCount = 0;
+  #memberships: Membership[] = [];
 
   /**
    * Opens the socket, binds it, joins and configures it.
    *
    * @param group The IPv4 or IPv6 multicast group (`"239.1.2.3"`, `"ff3e::1234"`,
    *   `"ff02::1234%eth1"`).
-   * @param options Interface, source, port, buffer and batch sizes, reuse.
-   * @throws {InvalidValueError} When the group is not multicast, the source is not a unicast
-   *   address of the group's family ({@linkcode MismatchError} for the family), the interface
-   *   does not exist (`InterfaceNotFoundError`) or a number is out of range.
+   * @param options Interface, sources, port, buffer and batch sizes, reuse.
+   * @throws {InvalidValueError} When the group is not multicast, a source is not a unicast
+   *   address of the group's family ({@linkcode MismatchError} for the family), the source
+   *   options are combined, the interface does not exist (`InterfaceNotFoundError`) or a number
+   *   is out of range.
    * @throws {SocketError} When the OS refuses a step; the message names the call, errno, group,
-   *   source and interface.
+   *   sources and interface.
    */
   constructor(group: string, options: SubscriptionOptions = {}) {
     // --- validate everything before touching the OS -------------------------------------------
@@ -488,7 +245,7 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
     }
     const family = parsedGroup.family;
     const groupText = formatAddress(parsedGroup.bytes);
-    const source = options.source === undefined ? null : checkSource(options.source, family);
+    const { sources, exclude } = sourceFilter(options, family);
     const port = checkInteger("port", options.port ?? DEFAULT_PORT, 1, 65535);
     const requested = checkInteger(
       "receive buffer size",
@@ -503,7 +260,7 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
       1,
       65535,
     );
-    const { index, name } = chooseInterface(parsedGroup, group, options.interface);
+    const { index, name } = interfaceForGroup(parsedGroup, options.interface);
     const linkScoped = scopeIdKept(parsedGroup.bytes);
     if (linkScoped && index === 0) {
       throw new InvalidValueError(
@@ -514,63 +271,61 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
     }
 
     this.#group = groupText;
-    this.#source = source;
+    this.#sources = sources;
+    this.#exclude = exclude;
     this.#family = family;
     this.#port = port;
     this.#interfaceIndex = index;
     this.#interfaceName = name;
     this.#requestedReceiveBuffer = requested;
-    this.#libc = libc();
-    this.#receiveFlags = PLATFORM.MSG_DONTWAIT | PLATFORM.MSG_TRUNC;
-    this.#singleMessages = options.singleMessages === true || !CAPABILITIES.batchedMessages;
+    this.#singleMessages = options.singleMessages === true;
 
     // --- the socket -----------------------------------------------------------------------------
-    const fd = openUdpSocket(family);
-    this.#fd = fd;
-    this.#held = { fd };
+    const socket = UdpSocket.open(family, { label: this.#describe() });
+    this.#socket = socket;
     try {
-      const ip = family === "IPv4" ? PLATFORM.IPPROTO_IP : PLATFORM.IPPROTO_IPV6;
+      const P = PLATFORM;
+      const ip = family === "IPv4" ? P.IPPROTO_IP : P.IPPROTO_IPV6;
       if (options.reuse ?? true) {
         // SO_REUSEADDR only: see the module doc for why SO_REUSEPORT must stay off.
-        setIntOption(fd, PLATFORM.SOL_SOCKET, PLATFORM.SO_REUSEADDR, 1, "SO_REUSEADDR");
+        socket.setInt(P.SOL_SOCKET, P.SO_REUSEADDR, 1, "SO_REUSEADDR");
       }
-      if (family === "IPv6") {
-        setIntOption(fd, ip, PLATFORM.IPV6_V6ONLY, 1, "IPV6_V6ONLY");
-      }
-      bindTo(fd, { address: groupText, port, scopeId: linkScoped ? index : 0 });
-      const all = family === "IPv4" ? PLATFORM.IP_MULTICAST_ALL : PLATFORM.IPV6_MULTICAST_ALL;
+      if (family === "IPv6") socket.setInt(ip, P.IPV6_V6ONLY, 1, "IPV6_V6ONLY");
+      const scopeId = linkScoped ? index : 0;
+      socket.bind(
+        { family, bytes: parsedGroup.bytes, port, scopeId },
+        family === "IPv4"
+          ? `${groupText}:${port}`
+          : `[${groupText}${scopeId ? `%${scopeId}` : ""}]:${port}`,
+      );
+      const all = family === "IPv4" ? P.IP_MULTICAST_ALL : P.IPV6_MULTICAST_ALL;
       if (all >= 0) {
-        const label = family === "IPv4" ? "IP_MULTICAST_ALL" : "IPV6_MULTICAST_ALL";
-        setIntOption(fd, ip, all, 0, label);
+        socket.setInt(ip, all, 0, family === "IPv4" ? "IP_MULTICAST_ALL" : "IPV6_MULTICAST_ALL");
       }
-      this.#membership = this.#join(fd, ip);
+      this.#join(parsedGroup);
       if (family === "IPv4") {
-        setIntOption(fd, ip, PLATFORM.IP_RECVTTL, 1, "IP_RECVTTL");
-        setIntOption(fd, ip, PLATFORM.IP_RECVTOS, 1, "IP_RECVTOS");
-        setIntOption(fd, ip, PLATFORM.IP_PKTINFO, 1, "IP_PKTINFO");
+        socket.setInt(ip, P.IP_RECVTTL, 1, "IP_RECVTTL");
+        socket.setInt(ip, P.IP_RECVTOS, 1, "IP_RECVTOS");
+        socket.setInt(ip, P.IP_PKTINFO, 1, "IP_PKTINFO");
       } else {
-        setIntOption(fd, ip, PLATFORM.IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");
-        setIntOption(fd, ip, PLATFORM.IPV6_RECVTCLASS, 1, "IPV6_RECVTCLASS");
-        setIntOption(fd, ip, PLATFORM.IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
+        socket.setInt(ip, P.IPV6_RECVHOPLIMIT, 1, "IPV6_RECVHOPLIMIT");
+        socket.setInt(ip, P.IPV6_RECVTCLASS, 1, "IPV6_RECVTCLASS");
+        socket.setInt(ip, P.IPV6_RECVPKTINFO, 1, "IPV6_RECVPKTINFO");
       }
-      if (PLATFORM.SO_TIMESTAMPNS >= 0) {
-        setIntOption(fd, PLATFORM.SOL_SOCKET, PLATFORM.SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS");
+      if (P.SO_TIMESTAMPNS >= 0) {
+        socket.setInt(P.SOL_SOCKET, P.SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS");
       }
-      if (requested > 0) setReceiveBuffer(fd, requested);
-      this.#receiveBuffer = getIntOption(fd, PLATFORM.SOL_SOCKET, PLATFORM.SO_RCVBUF, "SO_RCVBUF");
-      this.#messages = new MessageBatch(batchSize, maxSize, {
+      if (requested > 0) setReceiveBuffer(socket, requested);
+      this.#receiveBuffer = socket.getInt(P.SOL_SOCKET, P.SO_RCVBUF, "SO_RCVBUF");
+      this.#batch = new ReceivedBatch(batchSize, maxSize, {
         controlSize: CONTROL_SIZE,
-        withNames: true,
+        formatAddress,
       });
-      this.#batch = new ReceivedBatch(this.#messages);
     } catch (error) {
-      this.#membership = null;
-      this.#fd = -1;
-      this.#held.fd = -1;
-      libc().close(fd);
+      this.#memberships = [];
+      socket.close();
       throw error;
     }
-    finalizer.register(this, this.#held, this);
   }
 
   /** The group, canonical text without zone. */
@@ -578,9 +333,27 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
     return this.#group;
   }
 
-  /** The source of an (S,G) join, or null for (*,G). */
+  /**
+   * The source of an (S,G) join (the first of an INCLUDE list), or null for (*,G) and EXCLUDE
+   * joins.
+   */
   get source(): string | null {
-    return this.#source;
+    return this.#sources[0] ?? null;
+  }
+
+  /** The INCLUDE-mode sources, canonical; empty for (*,G) and EXCLUDE joins. */
+  get sources(): readonly string[] {
+    return this.#sources;
+  }
+
+  /** The EXCLUDE-mode sources, canonical; empty unless the join excludes some. */
+  get exclude(): readonly string[] {
+    return this.#exclude;
+  }
+
+  /** INCLUDE for a source list, EXCLUDE for (*,G) (with no source excluded) and exclude lists. */
+  get filterMode(): FilterMode {
+    return this.#sources.length > 0 ? "INCLUDE" : "EXCLUDE";
   }
 
   /** `"IPv4"` or `"IPv6"`. */
@@ -623,17 +396,17 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
 
   /** The socket's file descriptor; -1 once closed. */
   get fd(): number {
-    return this.#fd;
+    return this.#socket.fd;
   }
 
   /** True while the group is joined (until {@linkcode Subscription.leave} or close). */
   get joined(): boolean {
-    return this.#membership !== null;
+    return this.#memberships.length > 0 && !this.#socket.closed;
   }
 
   /** True once {@linkcode Subscription.close} was called. */
   get closed(): boolean {
-    return this.#fd < 0;
+    return this.#socket.closed;
   }
 
   /** The view filled by {@linkcode Subscription.receiveBatch}, the same object every time. */
@@ -657,53 +430,25 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
    * @throws {SocketError} When `recvmmsg` fails for another reason than an empty socket.
    */
   receiveBatch(): number {
-    const fd = this.#fd;
-    if (fd < 0) throw new ClosedError(`subscription ${this.#describe()}`);
-    const messages = this.#messages;
-    // The kernel shrinks name/control lengths only in the slots it filled (and, on an error,
-    // possibly in the next one); restore exactly those.
-    const dirty = Math.min(this.#lastCount + 1, messages.count);
-    for (let i = 0; i < dirty; i++) messages.resetSlot(i);
-    if (this.#singleMessages) return this.#receiveEach(fd, messages);
-    const received = this.#libc.recvmmsg(
-      fd,
-      messages.headers,
-      messages.count,
-      this.#receiveFlags,
-      null,
-    );
-    if (received < 0) {
-      const errno = lastErrno();
-      this.#lastCount = 0;
-      this.#batch.setLength(0);
-      if (errno === PLATFORM.errno.EAGAIN || errno === PLATFORM.errno.EINTR) return 0;
-      throw socketError(errno, "recvmmsg", this.#describe());
-    }
-    this.#lastCount = received;
-    this.#batch.setLength(received);
-    return received;
+    if (this.#socket.closed) throw new ClosedError(`subscription ${this.#describe()}`);
+    return this.#socket.receiveBatch(this.#batch, { singleMessages: this.#singleMessages });
   }
 
-  // One recvmsg per slot, until the socket is empty or the batch is full.
-  #receiveEach(fd: number, messages: MessageBatch): number {
-    let received = 0;
-    while (received < messages.count) {
-      const length = Number(
-        this.#libc.recvmsg(fd, messages.headersFrom(received), this.#receiveFlags),
-      );
-      if (length < 0) {
-        const errno = lastErrno();
-        if (errno === PLATFORM.errno.EAGAIN || errno === PLATFORM.errno.EINTR) break;
-        this.#lastCount = received;
-        this.#batch.setLength(0);
-        throw socketError(errno, "recvmsg", this.#describe());
-      }
-      messages.setReceivedLength(received, length);
-      received++;
-    }
-    this.#lastCount = received;
-    this.#batch.setLength(received);
-    return received;
+  /**
+   * Waits until a datagram is queued (`poll` for POLLIN, off the JS thread) or `timeoutMs`
+   * passes.
+   *
+   * @example
+   * ```ts ignore
+   * if (await sub.waitReadable(100)) sub.receiveBatch();
+   * ```
+   *
+   * @param timeoutMs Milliseconds (-1: no limit).
+   * @returns True when readable, false on timeout or when closed.
+   */
+  async waitReadable(timeoutMs: number): Promise<boolean> {
+    if (this.#socket.closed) return false;
+    return (await this.#socket.wait(PLATFORM.POLLIN, timeoutMs)) !== 0;
   }
 
   /**
@@ -724,12 +469,12 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
   async *batches(options: BatchesOptions = {}): AsyncGenerator<ReceivedBatch, void, undefined> {
     const signal = options.signal;
     const waitMs = checkInteger("wait time", options.waitMs ?? 100, 1, 10_000);
-    while (this.#fd >= 0 && !(signal?.aborted ?? false)) {
+    while (!this.#socket.closed && !(signal?.aborted ?? false)) {
       if (this.receiveBatch() > 0) {
         yield this.#batch;
         continue;
       }
-      await waitForFd(this.#fd, PLATFORM.POLLIN, waitMs);
+      await this.waitReadable(waitMs);
     }
   }
 
@@ -744,8 +489,8 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
   }
 
   /**
-   * Leaves the group (`MCAST_LEAVE_GROUP` / `MCAST_LEAVE_SOURCE_GROUP`), keeping the socket
-   * open. Does nothing when not joined or closed.
+   * Leaves the group (`MCAST_LEAVE_GROUP`, or `MCAST_LEAVE_SOURCE_GROUP` per source), keeping
+   * the socket open. Does nothing when not joined or closed.
    *
    * @example
    * ```ts ignore
@@ -756,13 +501,20 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
    * @throws {SocketError} When the kernel refuses the leave.
    */
   leave(): void {
-    const membership = this.#membership;
-    if (membership === null || this.#fd < 0) return;
-    this.#membership = null;
-    setStructOption(this.#fd, membership.level, membership.leave, membership.request, {
-      label: membership.leaveLabel,
-      value: this.#describe(),
-    });
+    const memberships = this.#memberships;
+    if (memberships.length === 0 || this.#socket.closed) return;
+    this.#memberships = [];
+    // Blocks are undone by leaving the group itself (the first membership of an EXCLUDE join).
+    const leaves = this.#exclude.length > 0 ? memberships.slice(0, 1) : memberships;
+    let failure: unknown = null;
+    for (const membership of leaves) {
+      try {
+        membership.leave();
+      } catch (error) {
+        failure ??= error;
+      }
+    }
+    if (failure !== null) throw failure;
   }
 
   /**
@@ -776,17 +528,13 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
    * ```
    */
   close(): void {
-    if (this.#fd < 0) return;
+    if (this.#socket.closed) return;
     try {
       this.leave();
     } catch {
       // The interface may be gone; the kernel drops the membership with the socket.
     }
-    const fd = this.#fd;
-    this.#fd = -1;
-    this.#held.fd = -1;
-    finalizer.unregister(this);
-    this.#libc.close(fd);
+    this.#socket.close();
   }
 
   /** Same as {@linkcode Subscription.close}, for `using`. */
@@ -794,66 +542,34 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
     this.close();
   }
 
-  #join(fd: number, level: number): Membership {
+  #join(group: ParsedAddress): void {
+    const socket = this.#socket;
     const index = this.#interfaceIndex;
-    const source = this.#source;
-    const value = this.#describe();
-    const request = source === null
-      ? groupReq(index, this.#group)
-      : groupSourceReq(index, this.#group, source);
-    const join = source === null ? PLATFORM.MCAST_JOIN_GROUP : PLATFORM.MCAST_JOIN_SOURCE_GROUP;
-    const joinLabel = source === null ? "MCAST_JOIN_GROUP" : "MCAST_JOIN_SOURCE_GROUP";
-    const leave = source === null ? PLATFORM.MCAST_LEAVE_GROUP : PLATFORM.MCAST_LEAVE_SOURCE_GROUP;
-    const leaveLabel = source === null ? "MCAST_LEAVE_GROUP" : "MCAST_LEAVE_SOURCE_GROUP";
-    try {
-      setStructOption(fd, level, join, request, { label: joinLabel, value });
-      return { level, leave, leaveLabel, request };
-    } catch (error) {
-      const refused = error instanceof SocketError &&
-        error.errno === PLATFORM.errno.ENOPROTOOPT;
-      if (!refused || this.#family !== "IPv4") throw error;
+    const describe = this.#describe();
+    const family = this.#family;
+    const bytes = (text: string) => ({ family, bytes: parseAddress(text).bytes });
+    if (this.#sources.length > 0) {
+      for (const source of this.#sources) {
+        this.#memberships.push(socket.joinSource(index, group, bytes(source), describe));
+      }
+      return;
     }
-    // IPv4-specific calls, for kernels without the protocol-independent ones.
-    if (source === null) {
-      const legacy = ipMreqn(this.#group, "0.0.0.0", index);
-      setStructOption(fd, level, PLATFORM.IP_ADD_MEMBERSHIP, legacy, {
-        label: "IP_ADD_MEMBERSHIP",
-        value,
-      });
-      return {
-        level,
-        leave: PLATFORM.IP_DROP_MEMBERSHIP,
-        leaveLabel: "IP_DROP_MEMBERSHIP",
-        request: legacy,
-      };
+    this.#memberships.push(socket.joinGroup(index, group, describe));
+    for (const source of this.#exclude) {
+      this.#memberships.push(socket.blockSource(index, group, bytes(source), describe));
     }
-    const legacy = ipMreqSource(this.#group, this.#interfaceAddress(), source);
-    setStructOption(fd, level, PLATFORM.IP_ADD_SOURCE_MEMBERSHIP, legacy, {
-      label: "IP_ADD_SOURCE_MEMBERSHIP",
-      value,
-    });
-    return {
-      level,
-      leave: PLATFORM.IP_DROP_SOURCE_MEMBERSHIP,
-      leaveLabel: "IP_DROP_SOURCE_MEMBERSHIP",
-      request: legacy,
-    };
-  }
-
-  #interfaceAddress(): string {
-    if (this.#interfaceIndex === 0) return "0.0.0.0";
-    const found = resolveInterface(this.#interfaceIndex).addresses.find((a) => a.family === "IPv4");
-    return found?.address ?? "0.0.0.0";
   }
 
   #describe(): string {
-    const membership = this.#source === null
-      ? `(*, ${this.#group})`
-      : `(${this.#source}, ${this.#group})`;
+    const sources = this.#sources.length > 0
+      ? this.#sources.join(", ")
+      : this.#exclude.length > 0
+      ? `* except ${this.#exclude.join(", ")}`
+      : "*";
     const where = this.#interfaceIndex === 0
       ? "the routing default interface"
       : `${this.#interfaceName ?? "?"} (index ${this.#interfaceIndex})`;
-    return `${membership} port ${this.#port} on ${where}`;
+    return `(${sources}, ${this.#group}) port ${this.#port} on ${where}`;
   }
 }
 
@@ -864,47 +580,15 @@ function checkInteger(what: string, value: number, min: number, max: number): nu
   return value;
 }
 
-function checkSource(source: string, family: AddressFamily): string {
-  const parsed = parseAddress(source, { what: "source" });
-  if (parsed.family !== family) {
-    throw new MismatchError("address family of source", family, parsed.family);
-  }
-  const unspecified = parsed.bytes.every((b) => b === 0);
-  if (isMulticast(parsed.bytes) || unspecified) {
-    throw new InvalidValueError("source", source, `a unicast ${family} address`);
-  }
-  return formatAddress(parsed.bytes);
-}
-
-function chooseInterface(
-  group: ParsedAddress,
-  groupText: string,
-  spec: string | number | undefined,
-): { index: number; name: string | null } {
-  const fromSpec = spec === undefined || spec === 0 || spec === "0" || spec === ""
-    ? null
-    : resolveInterface(spec);
-  const fromZone = group.zone === undefined ? null : resolveInterface(group.zone);
-  if (fromSpec !== null && fromZone !== null && fromSpec.index !== fromZone.index) {
-    throw new MismatchError(`interface of group ${groupText}`, fromZone.name, fromSpec.name);
-  }
-  const chosen = fromSpec ?? fromZone;
-  return chosen === null ? { index: 0, name: null } : { index: chosen.index, name: chosen.name };
-}
-
-function setReceiveBuffer(fd: number, bytes: number): void {
-  if (PLATFORM.SO_RCVBUFFORCE >= 0) {
+function setReceiveBuffer(socket: UdpSocket, bytes: number): void {
+  const P = PLATFORM;
+  if (P.SO_RCVBUFFORCE >= 0) {
     try {
-      setIntOption(fd, PLATFORM.SOL_SOCKET, PLATFORM.SO_RCVBUFFORCE, bytes, "SO_RCVBUFFORCE");
+      socket.setInt(P.SOL_SOCKET, P.SO_RCVBUFFORCE, bytes, "SO_RCVBUFFORCE");
       return;
     } catch (error) {
-      if (!(error instanceof SocketError) || error.errno !== PLATFORM.errno.EPERM) throw error;
+      if (!(error instanceof SocketError) || error.errno !== P.errno.EPERM) throw error;
     }
   }
-  setIntOption(fd, PLATFORM.SOL_SOCKET, PLATFORM.SO_RCVBUF, bytes, "SO_RCVBUF");
-}
-
-function readFamily(name: Uint8Array): number {
-  if (LAYOUT.sockaddrHasLength) return name[1];
-  return LITTLE_ENDIAN ? name[0] | (name[1] << 8) : (name[0] << 8) | name[1];
+  socket.setInt(P.SOL_SOCKET, P.SO_RCVBUF, bytes, "SO_RCVBUF");
 }

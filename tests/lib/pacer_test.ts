@@ -2,7 +2,7 @@
 // counts over long simulated runs, no drift under wake-up jitter, catch-up limits, signals.
 
 import assert from "node:assert/strict";
-import { pace, type PacerClock, pacingPlan, TokenBucket } from "../../cli/_pacer.ts";
+import { pace, type PacerClock, pacingPlan, TokenBucket } from "../../lib/pacer.ts";
 
 /** A simulated monotonic clock: sleeps jump to the deadline plus a deterministic jitter. */
 class FakeClock implements PacerClock {

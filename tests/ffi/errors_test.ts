@@ -11,7 +11,7 @@ import {
   PermissionError,
   SocketError,
   WouldBlockError,
-} from "../../lib/errors.ts";
+} from "../../ffi/errors.ts";
 
 /** Asserts the house style of a message: capital first letter, no final period, a colon. */
 function assertStyle(error: Error): void {

@@ -1,14 +1,17 @@
-// Pacing for mcast-send: a token bucket on the monotonic clock (pure, with an injectable clock, so
-// its arithmetic is unit-tested), the plan that turns a packet rate into wake-ups and batch
-// sizes, and the loop that drives a send function until the count, the duration or a signal ends
-// the run.
-//
-// Tokens are computed from the absolute origin on every call (floor(elapsed × rate) + 1), never
-// accumulated interval by interval, so the long-run rate has no drift: after any number of
-// wake-ups at any jitter, the packets due by time t are exactly those a perfect clock would send.
+/**
+ * Pacing: a token bucket on the monotonic clock (pure, with an injectable clock, so its
+ * arithmetic is unit-tested), the plan that turns a packet rate into wake-ups and batch sizes,
+ * and the loop that drives a send function until the count, the duration or a signal ends the
+ * run. `mcast-send` paces its MCAS stream with it; a script can pace anything that sends.
+ *
+ * Tokens are computed from the absolute origin on every call (floor(elapsed × rate) + 1), never
+ * accumulated interval by interval, so the long-run rate has no drift: after any number of
+ * wake-ups at any jitter, the packets due by time t are exactly those a perfect clock would send.
+ *
+ * @module
+ */
 
-import { PLATFORM } from "../ffi/constants.ts";
-import { clockNs, sleepUntilMonotonic } from "../ffi/socket.ts";
+import { monotonicNs, sleepUntilMonotonic } from "../ffi/clock.ts";
 
 /** A monotonic clock that can also sleep until an absolute time. */
 export interface PacerClock {
@@ -23,12 +26,12 @@ export interface PacerClock {
  *
  * @example
  * ```ts ignore
- * import { monotonicClock } from "./_pacer.ts";
+ * import { monotonicClock } from "./pacer.ts";
  * await monotonicClock.sleepUntil(monotonicClock.now() + 1_000_000n);
  * ```
  */
 export const monotonicClock: PacerClock = {
-  now: () => clockNs(PLATFORM.CLOCK_MONOTONIC),
+  now: monotonicNs,
   sleepUntil: sleepUntilMonotonic,
 };
 
@@ -51,7 +54,7 @@ export interface TokenBucketOptions {
  *
  * @example
  * ```ts
- * import { TokenBucket } from "./_pacer.ts";
+ * import { TokenBucket } from "./pacer.ts";
  * const bucket = new TokenBucket(1000, { startNs: 0n, capacity: 10 });
  * bucket.available(0n); // 1
  * bucket.take(1);
@@ -192,7 +195,7 @@ export interface PacingPlan {
  *
  * @example
  * ```ts
- * import { pacingPlan } from "./_pacer.ts";
+ * import { pacingPlan } from "./pacer.ts";
  * pacingPlan(25); // { ratePps: 25, perWakeup: 1, batch: 1, capacity: 3 }
  * pacingPlan(10_000).perWakeup; // 10 (one wake-up per millisecond)
  * pacingPlan(null).batch; // 256
@@ -286,7 +289,7 @@ export interface PaceResult {
  *
  * @example
  * ```ts ignore
- * import { pace, pacingPlan } from "./_pacer.ts";
+ * import { pace, pacingPlan } from "./pacer.ts";
  * const result = await pace({ plan: pacingPlan(1000), count: 100, send: (n) => n });
  * result.packets; // 100, in about 0.1 s
  * ```

@@ -1,0 +1,149 @@
+/**
+ * Control (ancillary) messages of a received datagram: walking them (CMSG_FIRSTHDR /
+ * CMSG_NXTHDR semantics) into a reused {@linkcode ReceivedMetadata} — TTL / hop limit, TOS /
+ * traffic class, packet info (destination, arrival interface) and the kernel receive time —
+ * without allocating.
+ *
+ * @module
+ */
+
+import { LITTLE_ENDIAN, PLATFORM } from "./constants.ts";
+
+const LAYOUT = PLATFORM.layout;
+
+// One cached view of the last control buffer walked (a MessageBatch walks the same one each time).
+let lastControl: ArrayBufferLike | null = null;
+let lastControlOffset = -1;
+let lastControlView: DataView | null = null;
+
+let timestampSeconds = -1;
+let timestampBaseNs = 0n;
+
+function controlView(control: Uint8Array): DataView {
+  if (
+    lastControlView === null || lastControl !== control.buffer ||
+    lastControlOffset !== control.byteOffset
+  ) {
+    lastControl = control.buffer;
+    lastControlOffset = control.byteOffset;
+    lastControlView = new DataView(control.buffer, control.byteOffset);
+  }
+  return lastControlView;
+}
+
+/**
+ * What the kernel told about one received datagram, through its control messages. Reused from
+ * datagram to datagram; -1 / 0n / null mean "not reported".
+ *
+ * @example
+ * ```ts
+ * import { ReceivedMetadata } from "./msghdr.ts";
+ * const meta = new ReceivedMetadata();
+ * meta.ttl; // -1 until a datagram with IP_TTL ancillary data is read
+ * ```
+ */
+export class ReceivedMetadata {
+  /** Received IPv4 TTL or IPv6 hop limit; -1 when not reported. */
+  ttl: number = -1;
+  /** Received IPv4 TOS byte or IPv6 traffic class; -1 when not reported. */
+  tos: number = -1;
+  /** Arrival interface index (packet info); 0 when not reported. */
+  interfaceIndex = 0;
+  /** Destination address family from packet info, or null. */
+  destinationFamily: "IPv4" | "IPv6" | null = null;
+  /** Destination address bytes (4 or 16 used) from packet info. */
+  readonly destination: Uint8Array = new Uint8Array(16);
+  /** Kernel receive time (SO_TIMESTAMPNS, CLOCK_REALTIME) in ns; -1n when not reported. */
+  timestampNs: bigint = -1n;
+
+  /** Forgets the previous datagram's values. */
+  clear(): void {
+    this.ttl = -1;
+    this.tos = -1;
+    this.interfaceIndex = 0;
+    this.destinationFamily = null;
+    this.timestampNs = -1n;
+  }
+}
+
+/**
+ * Walks `length` bytes of control messages starting at `start` of `control` (CMSG_FIRSTHDR /
+ * CMSG_NXTHDR semantics) and records TTL/hop limit, TOS/traffic class, packet info and the
+ * kernel timestamp in `out`. Malformed lengths end the walk; nothing is allocated but the
+ * timestamp bigint.
+ *
+ * @example
+ * ```ts
+ * import { parseControlMessages, ReceivedMetadata } from "./msghdr.ts";
+ * const out = new ReceivedMetadata();
+ * parseControlMessages(new Uint8Array(0), 0, 0, out);
+ * out.ttl; // -1
+ * ```
+ *
+ * @param control The control buffer.
+ * @param start Offset of the first control message.
+ * @param length Bytes of control data (msg_controllen).
+ * @param out Where the values go; cleared first.
+ */
+export function parseControlMessages(
+  control: Uint8Array,
+  start: number,
+  length: number,
+  out: ReceivedMetadata,
+): void {
+  out.clear();
+  const view = controlView(control);
+  const end = start + length;
+  const headerSize = LAYOUT.cmsgHeaderSize;
+  const align = LAYOUT.cmsgAlign;
+  const lenSize = LAYOUT.cmsgLenSize;
+  let offset = start;
+  while (offset + headerSize <= end) {
+    // A 64-bit cmsg_len read as two halves: no BigInt per control message.
+    const cmsgLen = lenSize === 8
+      ? view.getUint32(offset, LITTLE_ENDIAN) +
+        view.getUint32(offset + 4, LITTLE_ENDIAN) * 0x1_0000_0000
+      : view.getUint32(offset, LITTLE_ENDIAN);
+    if (cmsgLen < headerSize || offset + cmsgLen > end) break;
+    const level = view.getInt32(offset + lenSize, LITTLE_ENDIAN);
+    const type = view.getInt32(offset + lenSize + 4, LITTLE_ENDIAN);
+    const data = offset + headerSize;
+    const dataLength = cmsgLen - headerSize;
+    if (level === PLATFORM.IPPROTO_IP) {
+      if (type === PLATFORM.IP_TTL && dataLength >= 4) {
+        out.ttl = view.getInt32(data, LITTLE_ENDIAN);
+      } else if (type === PLATFORM.IP_TOS && dataLength >= 1) {
+        out.tos = view.getUint8(data);
+      } else if (type === PLATFORM.IP_PKTINFO && dataLength >= 12) {
+        const p = LAYOUT.inPktinfo;
+        out.interfaceIndex = view.getInt32(data + p.ifindex, LITTLE_ENDIAN);
+        out.destinationFamily = "IPv4";
+        for (let b = 0; b < 4; b++) out.destination[b] = control[data + p.addr + b];
+      }
+    } else if (level === PLATFORM.IPPROTO_IPV6) {
+      if (type === PLATFORM.IPV6_HOPLIMIT && dataLength >= 4) {
+        out.ttl = view.getInt32(data, LITTLE_ENDIAN);
+      } else if (type === PLATFORM.IPV6_TCLASS && dataLength >= 4) {
+        out.tos = view.getInt32(data, LITTLE_ENDIAN);
+      } else if (type === PLATFORM.IPV6_PKTINFO && dataLength >= 20) {
+        const p = LAYOUT.in6Pktinfo;
+        out.interfaceIndex = view.getUint32(data + p.ifindex, LITTLE_ENDIAN);
+        out.destinationFamily = "IPv6";
+        for (let b = 0; b < 16; b++) out.destination[b] = control[data + p.addr + b];
+      }
+    } else if (level === PLATFORM.SOL_SOCKET && type === PLATFORM.SCM_TIMESTAMPNS) {
+      if (dataLength >= 16) {
+        // tv_sec as a number (exact below 2^53 s); its nanosecond base is cached per second, so
+        // a datagram costs one small BigInt for tv_nsec and one addition.
+        const seconds = view.getUint32(data, LITTLE_ENDIAN) +
+          view.getInt32(data + 4, LITTLE_ENDIAN) * 0x1_0000_0000;
+        if (seconds !== timestampSeconds) {
+          timestampSeconds = seconds;
+          timestampBaseNs = BigInt(seconds) * 1_000_000_000n;
+        }
+        out.timestampNs = timestampBaseNs + BigInt(view.getUint32(data + 8, LITTLE_ENDIAN));
+      }
+    }
+    offset += (cmsgLen + align - 1) & ~(align - 1);
+  }
+}
