@@ -1,6 +1,7 @@
 /**
- * Private: running programs for the lab harness (plain, or inside a namespace), with a bounded
- * run time, and long-running processes with collected output.
+ * Private: running programs for the lab harness (plain, or inside a namespace; optionally pinned
+ * to a CPU), with a bounded run time, and long-running processes with collected output, an
+ * optional stdin and an optional time limit.
  *
  * @module
  */
@@ -55,6 +56,12 @@ export interface RunOptions {
   cwd?: string;
   /** Bytes written to the command's stdin (then closed). */
   stdin?: Uint8Array | string;
+  /**
+   * Pin the command to this CPU (`taskset -c <cpu>`); undefined leaves it to the scheduler.
+   *
+   * @default {undefined}
+   */
+  cpu?: number;
 }
 
 const decoder = new TextDecoder();
@@ -67,10 +74,30 @@ export function formatArgv(argv: readonly string[]): string {
 }
 
 /**
- * Run `argv` to completion and collect its output.
+ * The command line that runs `argv` pinned to one CPU with `taskset -c` (the program execs, so the
+ * process id stays the program's), or `argv` itself when `cpu` is undefined.
  *
  * @param argv Program and arguments.
- * @param options Time limit, check, environment.
+ * @param cpu The CPU number, or undefined.
+ * @returns The command line to run.
+ * @throws {LabError} When `cpu` is not a non-negative integer.
+ */
+export function pinnedArgv(argv: readonly string[], cpu?: number): string[] {
+  if (cpu === undefined) return [...argv];
+  if (!Number.isInteger(cpu) || cpu < 0) {
+    throw new LabError(`Invalid CPU number: ${cpu} (expected a non-negative integer)`);
+  }
+  return ["taskset", "-c", String(cpu), ...argv];
+}
+
+/**
+ * Run `argv` to completion and collect its output.
+ *
+ * A run that exceeds its time limit is killed and returned with `timedOut: true` (and
+ * `success: false`); it throws only with `check`.
+ *
+ * @param argv Program and arguments.
+ * @param options Time limit, check, environment, CPU pinning.
  * @returns The exit status and decoded output.
  */
 export async function runCommand(
@@ -78,8 +105,9 @@ export async function runCommand(
   options: RunOptions = {},
 ): Promise<CommandResult> {
   const { timeoutMs = 30_000, check = false } = options;
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
+  const full = pinnedArgv(argv, options.cpu);
+  const child = new Deno.Command(full[0], {
+    args: full.slice(1),
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",
@@ -116,7 +144,7 @@ export async function runCommand(
     if (check && !result.success) {
       const why = timedOut ? `timed out after ${timeoutMs} ms` : `exit code ${result.code}`;
       throw new LabError(
-        `Command failed: ${formatArgv(argv)}: ${why}: ${
+        `Command failed: ${formatArgv(full)}: ${why}: ${
           result.stderr.trim() || result.stdout.trim()
         }`,
       );
@@ -139,14 +167,34 @@ export interface SpawnOptions {
    * @default {1048576}
    */
   maxOutputChars?: number;
+  /**
+   * `"piped"` to write to the process's stdin with {@linkcode LabProcess.write} (closed by
+   * {@linkcode LabProcess.closeStdin} or when the process exits); `"null"` gives it none.
+   *
+   * @default {"null"}
+   */
+  stdin?: "null" | "piped";
+  /**
+   * Kill the process (SIGKILL) after this many milliseconds; its result then has `timedOut: true`.
+   * Undefined: no time limit (the lab still kills it on disposal).
+   *
+   * @default {undefined}
+   */
+  timeoutMs?: number;
+  /**
+   * Pin the process to this CPU (`taskset -c <cpu>`); undefined leaves it to the scheduler.
+   *
+   * @default {undefined}
+   */
+  cpu?: number;
 }
 
 /**
  * A long-running process started by the lab. Its stdout and stderr are collected continuously;
- * the lab kills it on disposal if it is still running.
+ * the lab kills it on disposal if it is still running (and it kills itself at its `timeoutMs`).
  */
 export class LabProcess {
-  /** The command line, for messages. */
+  /** The command line as run (with `taskset -c` in front when pinned), for messages. */
   readonly argv: readonly string[];
   #child: Deno.ChildProcess;
   #stdout = "";
@@ -154,26 +202,33 @@ export class LabProcess {
   #maxChars: number;
   #done: Promise<CommandResult>;
   #exited = false;
+  #timedOut = false;
+  #stdin: WritableStreamDefaultWriter<Uint8Array> | undefined;
   #listeners = new Set<() => void>();
 
   /**
    * Spawn `argv` now.
    *
    * @param argv Program and arguments.
-   * @param options Environment, working directory, output limit.
+   * @param options Environment, working directory, output limit, stdin, time limit, CPU.
    */
   constructor(argv: readonly string[], options: SpawnOptions = {}) {
-    this.argv = argv;
+    this.argv = pinnedArgv(argv, options.cpu);
     this.#maxChars = options.maxOutputChars ?? 1 << 20;
-    const child = new Deno.Command(argv[0], {
-      args: argv.slice(1),
-      stdin: "null",
+    const child = new Deno.Command(this.argv[0], {
+      args: this.argv.slice(1),
+      stdin: options.stdin ?? "null",
       stdout: "piped",
       stderr: "piped",
       env: options.env,
       cwd: options.cwd,
     }).spawn();
     this.#child = child;
+    if (options.stdin === "piped") this.#stdin = child.stdin.getWriter();
+    const timer = options.timeoutMs === undefined ? undefined : setTimeout(() => {
+      this.#timedOut = true;
+      this.kill("SIGKILL");
+    }, options.timeoutMs);
     const outDone = this.#pump(
       child.stdout,
       (s) => this.#stdout = this.#trim(this.#stdout + s),
@@ -184,21 +239,22 @@ export class LabProcess {
     );
     this.#done = (async () => {
       const status = await child.status;
-      await Promise.all([outDone, errDone]);
+      clearTimeout(timer);
+      await Promise.all([outDone, errDone, this.closeStdin()]);
       this.#exited = true;
       this.#notify();
       return {
         code: status.code,
-        success: status.success,
+        success: status.success && !this.#timedOut,
         signal: status.signal,
         stdout: this.#stdout,
         stderr: this.#stderr,
-        timedOut: false,
+        timedOut: this.#timedOut,
       };
     })();
   }
 
-  /** The process id (of the program itself: `ip netns exec` execs it). */
+  /** The process id (of the program itself: `ip netns exec` and `taskset` exec it). */
   get pid(): number {
     return this.#child.pid;
   }
@@ -228,6 +284,28 @@ export class LabProcess {
     try {
       this.#child.kill(signal);
     } catch { /* exited meanwhile */ }
+  }
+
+  /**
+   * Write to the process's stdin (spawned with `stdin: "piped"`).
+   *
+   * @param data Text (encoded as UTF-8) or bytes.
+   * @throws {LabError} When stdin is not piped or already closed.
+   */
+  async write(data: string | Uint8Array): Promise<void> {
+    if (this.#stdin === undefined) {
+      throw new LabError(`No stdin to write to (not piped, or closed): ${formatArgv(this.argv)}`);
+    }
+    await this.#stdin.write(typeof data === "string" ? encoder.encode(data) : data);
+  }
+
+  /** Close the process's stdin (end of input); does nothing when it is not piped or closed. */
+  async closeStdin(): Promise<void> {
+    const writer = this.#stdin;
+    this.#stdin = undefined;
+    try {
+      await writer?.close();
+    } catch { /* the process closed its stdin already */ }
   }
 
   /** Wait for the process to exit; resolves with its status and complete output. */
@@ -353,3 +431,9 @@ function isExecutable(path: string): boolean {
     return false;
   }
 }
+
+/** The `ip` program (iproute2): its path on PATH or in an sbin directory, else plain `ip`. */
+export const IP: string = findOnPath("ip") ?? "ip";
+
+/** The time limit of one `ip` call (and of other short set-up steps), in milliseconds. */
+export const IP_TIMEOUT_MS = 15_000;

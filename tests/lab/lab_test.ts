@@ -6,6 +6,7 @@ import {
   hasTshark,
   Lab,
   LAB_PREFIX,
+  LabProcess,
   labTest,
   listLabNamespaces,
   type Namespace,
@@ -270,6 +271,61 @@ labTest(
     assert.deepEqual(names.filter((n) => present.includes(n)), []);
   },
   { timeoutMs: 120_000 },
+);
+
+labTest("a lab prefix names the namespaces and scopes the clean-up to them", async () => {
+  await assert.rejects(() => Lab.create({ prefix: "mcl" }), /Invalid lab prefix/);
+  await using other = await Lab.create({ prefix: "mct-" });
+  assert.equal(other.prefix, "mct-");
+  const ns = await other.addNamespace("p");
+  assert.match(ns.name, new RegExp(`^mct-${Deno.pid}-\\d+-p$`));
+  assert.ok((await listLabNamespaces("mct-")).includes(ns.name));
+  assert.ok(!(await listLabNamespaces()).includes(ns.name));
+  const stale = "mct-4194305-1-stale"; // above pid_max: no such process
+  const staleDefault = `${LAB_PREFIX}4194307-1-other-prefix`; // stale too, but not mct-
+  for (const name of [stale, staleDefault]) {
+    await new Deno.Command("ip", { args: ["netns", "add", name] }).output();
+  }
+  try {
+    const deleted = await cleanupStaleLabs({ prefix: "mct-" });
+    assert.deepEqual(deleted.filter((n) => !n.startsWith("mct-")), []);
+    assert.ok(deleted.includes(stale));
+    assert.ok(!deleted.includes(ns.name));
+  } finally {
+    for (const name of [stale, staleDefault]) {
+      await new Deno.Command("ip", { args: ["netns", "del", name], stderr: "null" }).output();
+    }
+  }
+});
+
+labTest(
+  "run and spawn pin to a CPU, pipe stdin and end at a time limit without throwing",
+  async (lab) => {
+    const ns = await lab.addNamespace("exec");
+    assert.deepEqual(ns.execArgv(["true"], 0).slice(3), [ns.name, "taskset", "-c", "0", "true"]);
+    assert.throws(() => ns.execArgv(["true"], -1), /Invalid CPU number/);
+    const pinned = await ns.run(["sh", "-c", "taskset -cp $$"], { cpu: 0, check: true });
+    assert.match(pinned.stdout, /current affinity list: 0$/m);
+    const hostPinned = await new LabProcess(["sh", "-c", "taskset -cp $$"], { cpu: 0 }).wait();
+    assert.match(hostPinned.stdout, /current affinity list: 0$/m);
+    const slow = await ns.run(["sleep", "10"], { timeoutMs: 200 });
+    assert.deepEqual([slow.timedOut, slow.success], [true, false]);
+
+    const reader = ns.spawn(["sh", "-c", "echo ready; read line; echo got $line"], {
+      stdin: "piped",
+      cpu: 0,
+    });
+    await reader.waitForOutput(/^ready$/m);
+    await reader.write("go\n");
+    const read = await reader.wait();
+    assert.deepEqual([read.code, read.stdout, read.timedOut], [0, "ready\ngot go\n", false]);
+
+    const hung = ns.spawn(["sleep", "30"], { timeoutMs: 200 });
+    await assert.rejects(() => hung.write("x"), /No stdin to write to/);
+    const ended = await hung.wait();
+    assert.deepEqual([ended.timedOut, ended.success, ended.signal], [true, false, "SIGKILL"]);
+  },
+  { requires: ["taskset"] },
 );
 
 Deno.test("parsePcap decodes a hand-made Ethernet/IPv6/UDP record", () => {

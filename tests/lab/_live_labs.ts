@@ -1,0 +1,70 @@
+/**
+ * Private: the labs alive in this process, and the safety net that deletes their namespaces when
+ * the process is ended by SIGINT, SIGTERM or SIGHUP, or unloads, while any is alive.
+ *
+ * @module
+ */
+
+import type { Lab } from "./_lab.ts";
+
+const labs = new Set<Lab>();
+const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+const signalHandlers = new Map<Deno.Signal, () => void>();
+
+function onUnload(): void {
+  for (const lab of [...labs]) lab.closeSync();
+}
+
+/**
+ * Register a new lab; the first one installs the signal and unload handlers.
+ *
+ * @param lab The lab.
+ */
+export function registerLab(lab: Lab): void {
+  if (labs.size === 0) {
+    globalThis.addEventListener("unload", onUnload);
+    for (const signal of SIGNALS) {
+      const handler = () => {
+        onUnload();
+        Deno.exit(signal === "SIGINT" ? 130 : 143);
+      };
+      try {
+        Deno.addSignalListener(signal, handler);
+        signalHandlers.set(signal, handler);
+      } catch { /* not supported here */ }
+    }
+  }
+  labs.add(lab);
+}
+
+/**
+ * Forget a lab (closed, or closed synchronously); the last one removes the handlers.
+ *
+ * @param lab The lab.
+ */
+export function unregisterLab(lab: Lab): void {
+  labs.delete(lab);
+  if (labs.size === 0) {
+    globalThis.removeEventListener("unload", onUnload);
+    for (const [signal, handler] of signalHandlers) Deno.removeSignalListener(signal, handler);
+    signalHandlers.clear();
+  }
+}
+
+/**
+ * The labs alive now.
+ *
+ * @returns A snapshot, in creation order.
+ */
+export function liveLabs(): Lab[] {
+  return [...labs];
+}
+
+/**
+ * The namespace names of the labs alive now (never stale, whatever their prefix).
+ *
+ * @returns The names.
+ */
+export function liveNamespaceNames(): Set<string> {
+  return new Set([...labs].flatMap((lab) => lab.namespaces.map((ns) => ns.name)));
+}
