@@ -29,13 +29,6 @@
 import { createProgram, EXIT, integerIn, numberIn, parser, runTool, VERSION } from "./_cli.ts";
 import { colors, LiveView, StatusLines } from "./_dashboard.ts";
 import {
-  evaluateExpectations,
-  type ExpectationFlags,
-  type ExpectationResult,
-  expectationsMet,
-  hasExpectations,
-} from "./_expectations.ts";
-import {
   NO_COLORS,
   RateHistory,
   type ReceiveViewState,
@@ -59,8 +52,17 @@ import {
 } from "../lib/igmp_version.ts";
 import { BatchRecorder } from "../lib/batch_recorder.ts";
 import { formatSenderId } from "../lib/mcas.ts";
+import {
+  evaluateExpectations,
+  type ExpectationFlags,
+  type ExpectationResult,
+  expectationsMet,
+  hasExpectations,
+} from "../lib/expectations.ts";
 import { parseIgmp, parseIgmp6 } from "../lib/proc_igmp.ts";
-import { ReceiverStats, type ReceiverSummaryJson } from "../lib/receiver_stats.ts";
+import { ReceiverStats } from "../lib/receiver_stats.ts";
+import type { ReceiverSummaryJson } from "../lib/receiver_summary.ts";
+import { round } from "../lib/_numbers.ts";
 import { DEFAULT_PORT, Subscription } from "../lib/subscription.ts";
 import { PLATFORM } from "../ffi/constants.ts";
 import { listInterfaces, type NetworkInterface, resolveInterface } from "../ffi/interfaces.ts";
@@ -509,7 +511,7 @@ function jsonSummary(
     ...(protocol === "igmp"
       ? { igmp_version: membership.version }
       : { mld_version: membership.version }),
-    duration_s: Math.round(state.elapsedS * 1000) / 1000,
+    duration_s: round(state.elapsedS, 3),
     status: summary.status,
     totals: summary.totals,
     senders: summary.senders,
