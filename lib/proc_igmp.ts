@@ -31,6 +31,8 @@
 import { type AddressFamily, formatIpv4, formatIpv6, isKernelDefaultGroup } from "./address.ts";
 import { readKernelFile } from "../ffi/procfs.ts";
 import { PermissionError } from "./errors.ts";
+import { readForcedVersion } from "./igmp_version.ts";
+import { validInterfaceName } from "./sysctl.ts";
 
 /** One group line of `/proc/net/igmp`. */
 export interface IgmpGroupEntry {
@@ -365,13 +367,13 @@ export function buildMulticastState(
     for (const group of v6) {
       groups.push(groupState(group.group, "IPv6", group.users, index, filters));
     }
-    const mldKnown = sysctl.mld !== null || v6.length > 0;
     interfaces.push({
       name,
       index,
       igmp_version: v4?.version ?? null,
       force_igmp_version: sysctl.igmp,
-      mld_version: mldKnown ? (sysctl.mld === 1 ? 1 : 2) : null,
+      // IPv6 groups on the interface: MLD is known even without the sysctl.
+      mld_version: mldVersionFromForce(v6.length > 0 ? sysctl.mld ?? 0 : sysctl.mld),
       force_mld_version: sysctl.mld,
       groups,
     });
@@ -412,21 +414,59 @@ export async function readMulticastState(
   for (const iface of parseIgmp(igmp)) names.add(iface.name);
   for (const line of parseIgmp6(igmp6)) names.add(line.name);
   const forced = new Map<string, ForcedVersions>();
-  await Promise.all([...names].map(async (name) => {
-    const safe = /^[^/\s:]{1,15}$/.test(name) && name !== "." && name !== "..";
-    forced.set(name, {
-      igmp: safe
-        ? toInt(await readOrNull(`${root}/sys/net/ipv4/conf/${name}/force_igmp_version`))
-        : null,
-      mld: safe
-        ? toInt(await readOrNull(`${root}/sys/net/ipv6/conf/${name}/force_mld_version`))
-        : null,
-    });
-  }));
+  for (const name of names) forced.set(name, readForcedVersions(name, { procRoot: root }));
   return buildMulticastState(
     { igmp, igmp6, mcfilter, mcfilter6 },
     (name) => forced.get(name) ?? { igmp: null, mld: null },
   );
+}
+
+/**
+ * Reads the `force_igmp_version` and `force_mld_version` sysctls of one interface.
+ *
+ * @example
+ * ```ts
+ * import { readForcedVersions } from "./proc_igmp.ts";
+ * const dir = Deno.makeTempDirSync();
+ * Deno.mkdirSync(`${dir}/sys/net/ipv4/conf/eth0`, { recursive: true });
+ * Deno.writeTextFileSync(`${dir}/sys/net/ipv4/conf/eth0/force_igmp_version`, "2\n");
+ * readForcedVersions("eth0", { procRoot: dir }); // { igmp: 2, mld: null }
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ *
+ * @param name The interface name.
+ * @param options Where procfs is.
+ * @returns Both values, each null when it cannot be read (or the name cannot be an interface's).
+ */
+export function readForcedVersions(
+  name: string,
+  options: ReadMulticastStateOptions = {},
+): ForcedVersions {
+  if (!validInterfaceName(name)) return { igmp: null, mld: null };
+  const procRoot = options.procRoot;
+  return {
+    igmp: readForcedVersion(name, { procRoot }),
+    mld: readForcedVersion(name, { protocol: "mld", procRoot }),
+  };
+}
+
+/**
+ * The MLD version an interface speaks, as far as Linux shows it: 1 when `force_mld_version` is
+ * 1, else 2 (a v1 querier heard recently can lower it too, invisibly).
+ *
+ * @example
+ * ```ts
+ * import { mldVersionFromForce } from "./proc_igmp.ts";
+ * mldVersionFromForce(1); // 1
+ * mldVersionFromForce(0); // 2
+ * mldVersionFromForce(null); // null
+ * ```
+ *
+ * @param forceMldVersion The `force_mld_version` sysctl, or null when unknown.
+ * @returns 1 or 2, or null when the sysctl is unknown.
+ */
+export function mldVersionFromForce(forceMldVersion: number | null): number | null {
+  return forceMldVersion === null ? null : forceMldVersion === 1 ? 1 : 2;
 }
 
 /**
@@ -562,13 +602,5 @@ async function readOrEmpty(path: string): Promise<string> {
       throw new PermissionError(`read ${path}`, { cause: error });
     }
     return "";
-  }
-}
-
-async function readOrNull(path: string): Promise<string | undefined> {
-  try {
-    return await Promise.resolve(readKernelFile(path).trim());
-  } catch {
-    return undefined;
   }
 }
