@@ -28,11 +28,13 @@
  * @module
  */
 
-import { type AddressFamily, formatIpv4, formatIpv6, isKernelDefaultGroup } from "./address.ts";
+import { type AddressFamily, isKernelDefaultGroup } from "./address.ts";
 import { readKernelFile } from "../ffi/procfs.ts";
 import { PermissionError } from "./errors.ts";
 import { readForcedVersion } from "./igmp_version.ts";
 import { validInterfaceName } from "./sysctl.ts";
+import { HOST_LITTLE_ENDIAN } from "./_byte_order.ts";
+import { ipv4FromWord, ipv6FromHex, procLines, procRows } from "./_proc_fields.ts";
 
 /** One group line of `/proc/net/igmp`. */
 export interface IgmpGroupEntry {
@@ -168,8 +170,6 @@ export interface ReadMulticastStateOptions {
   procRoot?: string;
 }
 
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
 /**
  * Parses `/proc/net/igmp`.
  *
@@ -193,7 +193,7 @@ export function parseIgmp(text: string, options: ParseIgmpOptions = {}): IgmpInt
   const littleEndian = options.littleEndian ?? HOST_LITTLE_ENDIAN;
   const result: IgmpInterfaceEntry[] = [];
   let current: IgmpInterfaceEntry | null = null;
-  for (const line of lines(text)) {
+  for (const line of procLines(text)) {
     const head = /^(\d+)\s+(\S+?)\s*:\s*(\d+)?\s*(?:V(\d))?/.exec(line);
     if (head !== null) {
       current = {
@@ -209,13 +209,9 @@ export function parseIgmp(text: string, options: ParseIgmpOptions = {}): IgmpInt
     if (current === null) continue;
     const fields = line.trim().split(/\s+/);
     if (!/^[0-9A-Fa-f]{8}$/.test(fields[0])) continue;
-    const raw = parseInt(fields[0], 16);
-    const octets = littleEndian
-      ? [raw & 0xff, (raw >>> 8) & 0xff, (raw >>> 16) & 0xff, raw >>> 24]
-      : [raw >>> 24, (raw >>> 16) & 0xff, (raw >>> 8) & 0xff, raw & 0xff];
     const users = toInt(fields[1]);
     current.groups.push({
-      group: formatIpv4(new Uint8Array(octets)),
+      group: ipv4FromWord(parseInt(fields[0], 16), littleEndian),
       users: users ?? 0,
       timerRunning: fields[2]?.startsWith("1:") ?? false,
       reporter: fields[3] === "1",
@@ -242,11 +238,10 @@ export function parseIgmp(text: string, options: ParseIgmpOptions = {}): IgmpInt
  */
 export function parseIgmp6(text: string): Igmp6Entry[] {
   const result: Igmp6Entry[] = [];
-  for (const line of lines(text)) {
-    const fields = line.trim().split(/\s+/);
+  for (const fields of procRows(text)) {
     if (fields.length < 3) continue;
     const index = toInt(fields[0]);
-    const group = hexIpv6(fields[2]);
+    const group = ipv6FromHex(fields[2]);
     if (index === null || group === null) continue;
     const flags = /^[0-9A-Fa-f]{1,8}$/.test(fields[4] ?? "") ? parseInt(fields[4], 16) : 0;
     result.push({ index, name: fields[1], group, users: toInt(fields[3]) ?? 0, flags });
@@ -294,7 +289,7 @@ export function parseMcfilter(text: string): McfilterEntry[] {
  * @returns One entry per (group, source) line.
  */
 export function parseMcfilter6(text: string): McfilterEntry[] {
-  return parseFilter(text, hexIpv6);
+  return parseFilter(text, ipv6FromHex);
 }
 
 /**
@@ -546,8 +541,7 @@ function groupState(
 
 function parseFilter(text: string, address: (hex: string) => string | null): McfilterEntry[] {
   const result: McfilterEntry[] = [];
-  for (const line of lines(text)) {
-    const fields = line.trim().split(/\s+/);
+  for (const fields of procRows(text)) {
     if (fields.length < 6) continue;
     const index = toInt(fields[0]);
     const group = address(fields[2]);
@@ -563,26 +557,11 @@ function parseFilter(text: string, address: (hex: string) => string | null): Mcf
 
 function hexIpv4(text: string): string | null {
   const match = /^(?:0x)?([0-9A-Fa-f]{8})$/.exec(text);
-  if (match === null) return null;
-  const raw = parseInt(match[1], 16);
-  return formatIpv4(
-    new Uint8Array([raw >>> 24, (raw >>> 16) & 0xff, (raw >>> 8) & 0xff, raw & 0xff]),
-  );
-}
-
-function hexIpv6(text: string): string | null {
-  if (!/^[0-9A-Fa-f]{32}$/.test(text)) return null;
-  const bytes = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) bytes[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
-  return formatIpv6(bytes);
+  return match === null ? null : ipv4FromWord(parseInt(match[1], 16), false);
 }
 
 function toInt(text: string | undefined): number | null {
   return text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : null;
-}
-
-function lines(text: string): string[] {
-  return typeof text === "string" ? text.split(/\r?\n/).filter((line) => line.trim() !== "") : [];
 }
 
 function unique(values: string[]): string[] {
