@@ -52,6 +52,8 @@ export * from "./lib/mcas_sender.ts";
 export * from "./lib/subscription.ts";
 export * from "./lib/source_filter.ts";
 export * from "./lib/receiver_stats.ts";
+export * from "./lib/receiver_summary.ts";
+export * from "./lib/expectations.ts";
 export * from "./lib/batch_recorder.ts";
 export * from "./lib/igmp_version.ts";
 export * from "./lib/proc_igmp.ts";

@@ -8,15 +8,10 @@
  */
 
 import pc from "picocolors";
-import type { ExpectationResult } from "./_expectations.ts";
 import { colors as defaultColors, formatBitrate, formatDuration, sparkline } from "./_dashboard.ts";
-import type {
-  GapJson,
-  LatencyMs,
-  ReceiverStatus,
-  ReceiverSummaryJson,
-  SenderJson,
-} from "../lib/receiver_stats.ts";
+import type { ExpectationResult } from "../lib/expectations.ts";
+import { type LatencyMs, lossPercent, type ReceiverStatus } from "../lib/receiver_stats.ts";
+import type { GapJson, ReceiverSummaryJson, SenderJson } from "../lib/receiver_summary.ts";
 
 /** A colour set: `picocolors.createColors(enabled)`. */
 export type Colors = ReturnType<typeof pc.createColors>;
@@ -175,7 +170,9 @@ export function renderDashboard(state: ReceiveViewState, options: RenderOptions 
   lines.push(`${c.dim("rate")}     ${rateText}${spark}`);
   lines.push(
     `${c.dim("totals")}   packets ${t.packets}  bytes ${t.bytes}  ` +
-      `lost ${warnIf(t.lost, c)} (${formatPercent(lossOf(t.lost, t.packets - t.duplicates))})  ` +
+      `lost ${warnIf(t.lost, c)} (${
+        formatPercent(lossPercent(t.lost, t.packets - t.duplicates))
+      })  ` +
       `dup ${warnIf(t.duplicates, c)}  reord ${warnIf(t.reordered, c)}`,
   );
   lines.push(
@@ -344,7 +341,7 @@ function senderLines(s: SenderJson, latency: LatencyMs | undefined, c: Colors): 
     `  ${c.bold(s.source)}  ${c.dim("id")} ${s.sender_id}  ${c.dim("seq")} ${s.first_seq}` +
     `..${s.last_seq}`,
     `    packets ${s.packets}  lost ${warnIf(s.lost, c)} ` +
-    `(${formatPercent(lossOf(s.lost, unique))})  dup ${warnIf(s.duplicates, c)}  ` +
+    `(${formatPercent(lossPercent(s.lost, unique))})  dup ${warnIf(s.duplicates, c)}  ` +
     `reord ${warnIf(s.reordered, c)}  jitter ${s.jitter_ms.toFixed(3)} ms`,
     `    ${c.dim("TTL ")}  ${s.ttl.hops === null ? c.yellow(hops) : c.cyan(hops)}`,
     `    ${c.dim("DSCP")}  ${
@@ -393,11 +390,6 @@ function dscpLabel(value: string | number): string {
 
 function warnIf(value: number, c: Colors): string {
   return value > 0 ? c.yellow(String(value)) : String(value);
-}
-
-function lossOf(lost: number, unique: number): number {
-  const expected = lost + unique;
-  return expected <= 0 ? 0 : (lost / expected) * 100;
 }
 
 function formatPercent(value: number): string {

@@ -29,13 +29,6 @@
 import { createProgram, EXIT, integerIn, numberIn, parser, runTool, VERSION } from "./_cli.ts";
 import { colors, LiveView, StatusLines } from "./_dashboard.ts";
 import {
-  evaluateExpectations,
-  type ExpectationFlags,
-  type ExpectationResult,
-  expectationsMet,
-  hasExpectations,
-} from "./_expectations.ts";
-import {
   NO_COLORS,
   RateHistory,
   type ReceiveViewState,
@@ -52,19 +45,24 @@ import {
 } from "../lib/address.ts";
 import { parseDscp } from "../lib/dscp.ts";
 import { InvalidValueError, MismatchError } from "../lib/errors.ts";
-import {
-  ForcedMembershipVersion,
-  readForcedVersion,
-  validateMembershipVersion,
-} from "../lib/igmp_version.ts";
+import { ForcedMembershipVersion, validateMembershipVersion } from "../lib/igmp_version.ts";
 import { BatchRecorder } from "../lib/batch_recorder.ts";
 import { formatSenderId } from "../lib/mcas.ts";
-import { parseIgmp, parseIgmp6 } from "../lib/proc_igmp.ts";
-import { ReceiverStats, type ReceiverSummaryJson } from "../lib/receiver_stats.ts";
+import {
+  evaluateExpectations,
+  type ExpectationFlags,
+  type ExpectationResult,
+  expectationsMet,
+  hasExpectations,
+} from "../lib/expectations.ts";
+import { OperationalMembershipVersion } from "../lib/membership_version.ts";
+import { readRouteInterface } from "../lib/proc_route.ts";
+import { ReceiverStats } from "../lib/receiver_stats.ts";
+import type { ReceiverSummaryJson } from "../lib/receiver_summary.ts";
+import { round } from "../lib/_numbers.ts";
 import { DEFAULT_PORT, Subscription } from "../lib/subscription.ts";
 import { PLATFORM } from "../ffi/constants.ts";
 import { listInterfaces, type NetworkInterface, resolveInterface } from "../ffi/interfaces.ts";
-import { readKernelFile } from "../ffi/procfs.ts";
 import { clockNs } from "../ffi/socket.ts";
 
 const NAME = "mcast-receive";
@@ -373,7 +371,11 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
     );
     const rate = new RateHistory(30);
     const startMs = performance.now();
-    const membership = new MembershipInfo(protocol, sub, forced, plan.version);
+    const membership = new OperationalMembershipVersion(sub, {
+      protocol,
+      requested: plan.version,
+      forced,
+    });
 
     const state = (final: boolean): ReceiveViewState => {
       const summary = stats.summary();
@@ -495,7 +497,7 @@ async function receiveLoop(
 
 function jsonSummary(
   state: ReceiveViewState,
-  membership: MembershipInfo,
+  membership: OperationalMembershipVersion,
   protocol: "igmp" | "mld",
 ): ReceiveSummaryJson {
   const summary = state.summary;
@@ -509,7 +511,7 @@ function jsonSummary(
     ...(protocol === "igmp"
       ? { igmp_version: membership.version }
       : { mld_version: membership.version }),
-    duration_s: Math.round(state.elapsedS * 1000) / 1000,
+    duration_s: round(state.elapsedS, 3),
     status: summary.status,
     totals: summary.totals,
     senders: summary.senders,
@@ -520,181 +522,12 @@ function jsonSummary(
 }
 
 /**
- * The join interface and the IGMP/MLD version in operation on it: read from `/proc/net/igmp`
- * (whose "Querier" column is the version the kernel speaks, forced or fallen back) or, for MLD,
- * from `force_mld_version` (1 = MLDv1, else MLDv2).
- */
-class MembershipInfo {
-  readonly #protocol: "igmp" | "mld";
-  readonly #sub: Subscription;
-  readonly #forced: ForcedMembershipVersion | null;
-  readonly #requested: number;
-  #interfaceName: string | null;
-  #interfaceIndex: number;
-  #version: number | null = null;
-
-  constructor(
-    protocol: "igmp" | "mld",
-    sub: Subscription,
-    forced: ForcedMembershipVersion | null,
-    requested: number,
-  ) {
-    this.#protocol = protocol;
-    this.#sub = sub;
-    this.#forced = forced;
-    this.#requested = requested;
-    this.#interfaceName = sub.interfaceName;
-    this.#interfaceIndex = sub.interfaceIndex;
-    this.refresh();
-  }
-
-  get interfaceName(): string | null {
-    return this.#interfaceName;
-  }
-
-  /** The operational version, or null when it could not be read. */
-  get version(): number | null {
-    return this.#version;
-  }
-
-  get label(): string {
-    const name = this.#protocol === "igmp" ? "IGMP" : "MLD";
-    const now = this.#version === null ? `${name} version unknown` : `${name}v${this.#version}`;
-    const forced = this.#forced;
-    if (forced === null) {
-      return this.#version === this.#requested || this.#version === null
-        ? now
-        : `${now} (kernel's; v${this.#requested} not forced)`;
-    }
-    switch (forced.status) {
-      case "forced":
-        return `${now} (forced, ${forced.pending ? "restored on exit" : "restored"})`;
-      case "unchanged":
-        return now;
-      default:
-        return this.#version === this.#requested
-          ? now
-          : `${now} (kernel's; v${this.#requested} not forced)`;
-    }
-  }
-
-  refresh(): void {
-    // Once a forced version was put back (a signal does that at once), the sysctl no longer
-    // tells what this run used: keep the last reading.
-    const forced = this.#forced;
-    if (forced !== null && forced.status === "forced" && !forced.pending) return;
-    try {
-      if (this.#protocol === "igmp") {
-        const entries = parseIgmp(readKernelFile("/proc/net/igmp"));
-        const group = this.#sub.group;
-        const entry = this.#interfaceIndex > 0
-          ? entries.find((e) => e.index === this.#interfaceIndex)
-          : entries.find((e) => e.groups.some((g) => g.group === group));
-        if (entry !== undefined) {
-          this.#version = entry.version;
-          if (this.#interfaceIndex === 0 && this.#interfaceName === null) {
-            this.#interfaceName = entry.name;
-          }
-        }
-      } else {
-        if (this.#interfaceName === null) {
-          const group = this.#sub.group;
-          const entry = parseIgmp6(readKernelFile("/proc/net/igmp6")).find((e) =>
-            e.group === group
-          );
-          if (entry !== undefined) this.#interfaceName = entry.name;
-        }
-        if (this.#interfaceName !== null) {
-          const forced = readForcedVersion(this.#interfaceName, { protocol: "mld" });
-          this.#version = forced === null ? null : forced === 1 ? 1 : 2;
-        }
-      }
-    } catch {
-      // Unreadable /proc: keep what was known.
-    }
-  }
-}
-
-/**
- * The interface the main routing table gives for the group: longest matching prefix, then the
- * lowest metric (`/proc/net/route`, `/proc/net/ipv6_route`), or null when nothing matches or the
- * tables cannot be read. This is what the kernel picks for a join without an interface, short of
- * policy routing.
+ * The interface the main routing table gives for the group (what the kernel picks for a join
+ * without an interface, short of policy routing), or null when no route matches.
  */
 function routingInterface(group: ParsedAddress): NetworkInterface | null {
-  let name: string | null;
-  try {
-    name = group.family === "IPv4"
-      ? routeIpv4(group.bytes, readKernelFile("/proc/net/route"))
-      : routeIpv6(group.bytes, readKernelFile("/proc/net/ipv6_route"));
-  } catch {
-    return null;
-  }
-  if (name === null) return null;
-  return listInterfaces().find((i) => i.name === name) ?? null;
-}
-
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-const RTF_UP = 0x1;
-const RTF_REJECT = 0x200;
-
-function routeIpv4(group: Uint8Array, table: string): string | null {
-  // Destination and mask are the raw 32-bit words in host byte order, like the group read here.
-  const address = new DataView(group.buffer, group.byteOffset, 4).getUint32(0, LITTLE_ENDIAN);
-  let best: { name: string; bits: number; metric: number } | null = null;
-  for (const line of table.split("\n").slice(1)) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 8) continue;
-    const [name, destHex, , flagsHex, , , metricText, maskHex] = f;
-    const dest = parseInt(destHex, 16);
-    const mask = parseInt(maskHex, 16);
-    const flags = parseInt(flagsHex, 16);
-    const metric = Number(metricText);
-    if (![dest, mask, flags, metric].every(Number.isFinite) || (flags & RTF_UP) === 0) continue;
-    if (((address & mask) >>> 0) !== dest >>> 0) continue;
-    const bits = popcount(mask);
-    if (best === null || bits > best.bits || (bits === best.bits && metric < best.metric)) {
-      best = { name, bits, metric };
-    }
-  }
-  return best?.name ?? null;
-}
-
-function routeIpv6(group: Uint8Array, table: string): string | null {
-  let best: { name: string; bits: number; metric: number } | null = null;
-  for (const line of table.split("\n")) {
-    const f = line.trim().split(/\s+/);
-    if (f.length < 10 || !/^[0-9a-f]{32}$/i.test(f[0])) continue;
-    const bits = parseInt(f[1], 16);
-    const metric = parseInt(f[5], 16);
-    const flags = parseInt(f[8], 16);
-    const name = f[9];
-    if ((flags & RTF_UP) === 0 || (flags & RTF_REJECT) !== 0 || name === "lo") continue;
-    if (!prefixMatches(group, f[0], bits)) continue;
-    if (best === null || bits > best.bits || (bits === best.bits && metric < best.metric)) {
-      best = { name, bits, metric };
-    }
-  }
-  return best?.name ?? null;
-}
-
-function prefixMatches(address: Uint8Array, hex: string, bits: number): boolean {
-  for (let i = 0; i < 16 && bits > 0; i++, bits -= 8) {
-    const byte = parseInt(hex.slice(i * 2, i * 2 + 2), 16);
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if ((address[i] & mask) !== (byte & mask)) return false;
-  }
-  return true;
-}
-
-function popcount(value: number): number {
-  let v = value >>> 0;
-  let n = 0;
-  while (v !== 0) {
-    n += v & 1;
-    v >>>= 1;
-  }
-  return n;
+  const name = readRouteInterface(group);
+  return name === null ? null : listInterfaces().find((i) => i.name === name) ?? null;
 }
 
 if (import.meta.main) await runTool(NAME, main);

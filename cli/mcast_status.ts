@@ -22,11 +22,12 @@ import { createProgram, EXIT, runTool } from "./_cli.ts";
 import { colors, LiveView } from "./_dashboard.ts";
 import { abortOnSignals, sleepUntil } from "./_runtime.ts";
 import { type NetworkInterface, resolveInterface } from "../lib/interfaces.ts";
-import { readKernelFile } from "../ffi/procfs.ts";
 import {
   type GroupState,
   type InterfaceState,
+  mldVersionFromForce,
   type MulticastState,
+  readForcedVersions,
   readMulticastState,
   withoutKernelDefaults,
 } from "../lib/proc_igmp.ts";
@@ -133,22 +134,14 @@ async function readState(
 
 /** An interface the kernel lists no multicast state for (no IPv4/IPv6 configured yet). */
 function emptyInterface(iface: NetworkInterface): InterfaceState {
-  const sysctl = (path: string) => {
-    try {
-      const text = readKernelFile(path).trim();
-      return /^\d{1,3}$/.test(text) ? Number(text) : null;
-    } catch {
-      return null;
-    }
-  };
-  const forceMld = sysctl(`/proc/sys/net/ipv6/conf/${iface.name}/force_mld_version`);
+  const forced = readForcedVersions(iface.name);
   return {
     name: iface.name,
     index: iface.index,
     igmp_version: null,
-    force_igmp_version: sysctl(`/proc/sys/net/ipv4/conf/${iface.name}/force_igmp_version`),
-    mld_version: forceMld === null ? null : forceMld === 1 ? 1 : 2,
-    force_mld_version: forceMld,
+    force_igmp_version: forced.igmp,
+    mld_version: mldVersionFromForce(forced.mld),
+    force_mld_version: forced.mld,
     groups: [],
   };
 }

@@ -14,8 +14,9 @@
  */
 
 import type { AddressFamily } from "./address.ts";
-import { readKernelFile, writeKernelFile } from "../ffi/procfs.ts";
+import { writeKernelFile } from "../ffi/procfs.ts";
 import { InvalidValueError } from "./errors.ts";
+import { readSysctl, readSysctlStatus, validInterfaceName } from "./sysctl.ts";
 
 /** Which membership protocol: IGMP (IPv4) or MLD (IPv6). */
 export type MembershipProtocol = "igmp" | "mld";
@@ -141,9 +142,7 @@ export function validateMembershipVersion(
  * @throws {InvalidValueError} When the name cannot be an interface name.
  */
 export function forceVersionPath(iface: string, options: ForceVersionPathOptions = {}): string {
-  if (
-    typeof iface !== "string" || !/^[^/\s:]{1,15}$/.test(iface) || iface === "." || iface === ".."
-  ) {
+  if (!validInterfaceName(iface)) {
     throw new InvalidValueError("interface name", iface, "1 to 15 characters without '/', ':'");
   }
   const root = (options.procRoot ?? "/proc").replace(/\/+$/, "");
@@ -175,19 +174,7 @@ export function readForcedVersion(
   iface: string,
   options: ForceVersionPathOptions = {},
 ): number | null {
-  const read = readSysctl(forceVersionPath(iface, options));
-  return typeof read === "number" ? read : null;
-}
-
-function readSysctl(path: string): number | "missing" | "denied" | "not-capable" {
-  try {
-    const text = readKernelFile(path).trim();
-    return /^\d{1,3}$/.test(text) ? Number(text) : "missing";
-  } catch (error) {
-    if (error instanceof Deno.errors.NotCapable) return "not-capable";
-    if (error instanceof Deno.errors.PermissionDenied) return "denied";
-    return "missing";
-  }
+  return readSysctl(forceVersionPath(iface, options));
 }
 
 /**
@@ -289,7 +276,7 @@ export class ForcedMembershipVersion implements Disposable, AsyncDisposable {
     const sysctl = protocol === "igmp" ? "force_igmp_version" : "force_mld_version";
     const base = { iface, protocol, requested, path };
 
-    const read = readSysctl(path);
+    const read = readSysctlStatus(path);
     const previous = typeof read === "number" ? read : null;
     if (previous === null) {
       const warning = read === "not-capable"

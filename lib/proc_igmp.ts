@@ -28,9 +28,13 @@
  * @module
  */
 
-import { type AddressFamily, formatIpv4, formatIpv6, isKernelDefaultGroup } from "./address.ts";
+import { type AddressFamily, isKernelDefaultGroup } from "./address.ts";
 import { readKernelFile } from "../ffi/procfs.ts";
 import { PermissionError } from "./errors.ts";
+import { readForcedVersion } from "./igmp_version.ts";
+import { validInterfaceName } from "./sysctl.ts";
+import { HOST_LITTLE_ENDIAN } from "./_byte_order.ts";
+import { ipv4FromWord, ipv6FromHex, procLines, procRows } from "./_proc_fields.ts";
 
 /** One group line of `/proc/net/igmp`. */
 export interface IgmpGroupEntry {
@@ -166,8 +170,6 @@ export interface ReadMulticastStateOptions {
   procRoot?: string;
 }
 
-const HOST_LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
-
 /**
  * Parses `/proc/net/igmp`.
  *
@@ -191,7 +193,7 @@ export function parseIgmp(text: string, options: ParseIgmpOptions = {}): IgmpInt
   const littleEndian = options.littleEndian ?? HOST_LITTLE_ENDIAN;
   const result: IgmpInterfaceEntry[] = [];
   let current: IgmpInterfaceEntry | null = null;
-  for (const line of lines(text)) {
+  for (const line of procLines(text)) {
     const head = /^(\d+)\s+(\S+?)\s*:\s*(\d+)?\s*(?:V(\d))?/.exec(line);
     if (head !== null) {
       current = {
@@ -207,13 +209,9 @@ export function parseIgmp(text: string, options: ParseIgmpOptions = {}): IgmpInt
     if (current === null) continue;
     const fields = line.trim().split(/\s+/);
     if (!/^[0-9A-Fa-f]{8}$/.test(fields[0])) continue;
-    const raw = parseInt(fields[0], 16);
-    const octets = littleEndian
-      ? [raw & 0xff, (raw >>> 8) & 0xff, (raw >>> 16) & 0xff, raw >>> 24]
-      : [raw >>> 24, (raw >>> 16) & 0xff, (raw >>> 8) & 0xff, raw & 0xff];
     const users = toInt(fields[1]);
     current.groups.push({
-      group: formatIpv4(new Uint8Array(octets)),
+      group: ipv4FromWord(parseInt(fields[0], 16), littleEndian),
       users: users ?? 0,
       timerRunning: fields[2]?.startsWith("1:") ?? false,
       reporter: fields[3] === "1",
@@ -240,11 +238,10 @@ export function parseIgmp(text: string, options: ParseIgmpOptions = {}): IgmpInt
  */
 export function parseIgmp6(text: string): Igmp6Entry[] {
   const result: Igmp6Entry[] = [];
-  for (const line of lines(text)) {
-    const fields = line.trim().split(/\s+/);
+  for (const fields of procRows(text)) {
     if (fields.length < 3) continue;
     const index = toInt(fields[0]);
-    const group = hexIpv6(fields[2]);
+    const group = ipv6FromHex(fields[2]);
     if (index === null || group === null) continue;
     const flags = /^[0-9A-Fa-f]{1,8}$/.test(fields[4] ?? "") ? parseInt(fields[4], 16) : 0;
     result.push({ index, name: fields[1], group, users: toInt(fields[3]) ?? 0, flags });
@@ -292,7 +289,7 @@ export function parseMcfilter(text: string): McfilterEntry[] {
  * @returns One entry per (group, source) line.
  */
 export function parseMcfilter6(text: string): McfilterEntry[] {
-  return parseFilter(text, hexIpv6);
+  return parseFilter(text, ipv6FromHex);
 }
 
 /**
@@ -365,13 +362,13 @@ export function buildMulticastState(
     for (const group of v6) {
       groups.push(groupState(group.group, "IPv6", group.users, index, filters));
     }
-    const mldKnown = sysctl.mld !== null || v6.length > 0;
     interfaces.push({
       name,
       index,
       igmp_version: v4?.version ?? null,
       force_igmp_version: sysctl.igmp,
-      mld_version: mldKnown ? (sysctl.mld === 1 ? 1 : 2) : null,
+      // IPv6 groups on the interface: MLD is known even without the sysctl.
+      mld_version: mldVersionFromForce(v6.length > 0 ? sysctl.mld ?? 0 : sysctl.mld),
       force_mld_version: sysctl.mld,
       groups,
     });
@@ -412,21 +409,59 @@ export async function readMulticastState(
   for (const iface of parseIgmp(igmp)) names.add(iface.name);
   for (const line of parseIgmp6(igmp6)) names.add(line.name);
   const forced = new Map<string, ForcedVersions>();
-  await Promise.all([...names].map(async (name) => {
-    const safe = /^[^/\s:]{1,15}$/.test(name) && name !== "." && name !== "..";
-    forced.set(name, {
-      igmp: safe
-        ? toInt(await readOrNull(`${root}/sys/net/ipv4/conf/${name}/force_igmp_version`))
-        : null,
-      mld: safe
-        ? toInt(await readOrNull(`${root}/sys/net/ipv6/conf/${name}/force_mld_version`))
-        : null,
-    });
-  }));
+  for (const name of names) forced.set(name, readForcedVersions(name, { procRoot: root }));
   return buildMulticastState(
     { igmp, igmp6, mcfilter, mcfilter6 },
     (name) => forced.get(name) ?? { igmp: null, mld: null },
   );
+}
+
+/**
+ * Reads the `force_igmp_version` and `force_mld_version` sysctls of one interface.
+ *
+ * @example
+ * ```ts
+ * import { readForcedVersions } from "./proc_igmp.ts";
+ * const dir = Deno.makeTempDirSync();
+ * Deno.mkdirSync(`${dir}/sys/net/ipv4/conf/eth0`, { recursive: true });
+ * Deno.writeTextFileSync(`${dir}/sys/net/ipv4/conf/eth0/force_igmp_version`, "2\n");
+ * readForcedVersions("eth0", { procRoot: dir }); // { igmp: 2, mld: null }
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ *
+ * @param name The interface name.
+ * @param options Where procfs is.
+ * @returns Both values, each null when it cannot be read (or the name cannot be an interface's).
+ */
+export function readForcedVersions(
+  name: string,
+  options: ReadMulticastStateOptions = {},
+): ForcedVersions {
+  if (!validInterfaceName(name)) return { igmp: null, mld: null };
+  const procRoot = options.procRoot;
+  return {
+    igmp: readForcedVersion(name, { procRoot }),
+    mld: readForcedVersion(name, { protocol: "mld", procRoot }),
+  };
+}
+
+/**
+ * The MLD version an interface speaks, as far as Linux shows it: 1 when `force_mld_version` is
+ * 1, else 2 (a v1 querier heard recently can lower it too, invisibly).
+ *
+ * @example
+ * ```ts
+ * import { mldVersionFromForce } from "./proc_igmp.ts";
+ * mldVersionFromForce(1); // 1
+ * mldVersionFromForce(0); // 2
+ * mldVersionFromForce(null); // null
+ * ```
+ *
+ * @param forceMldVersion The `force_mld_version` sysctl, or null when unknown.
+ * @returns 1 or 2, or null when the sysctl is unknown.
+ */
+export function mldVersionFromForce(forceMldVersion: number | null): number | null {
+  return forceMldVersion === null ? null : forceMldVersion === 1 ? 1 : 2;
 }
 
 /**
@@ -506,8 +541,7 @@ function groupState(
 
 function parseFilter(text: string, address: (hex: string) => string | null): McfilterEntry[] {
   const result: McfilterEntry[] = [];
-  for (const line of lines(text)) {
-    const fields = line.trim().split(/\s+/);
+  for (const fields of procRows(text)) {
     if (fields.length < 6) continue;
     const index = toInt(fields[0]);
     const group = address(fields[2]);
@@ -523,26 +557,11 @@ function parseFilter(text: string, address: (hex: string) => string | null): Mcf
 
 function hexIpv4(text: string): string | null {
   const match = /^(?:0x)?([0-9A-Fa-f]{8})$/.exec(text);
-  if (match === null) return null;
-  const raw = parseInt(match[1], 16);
-  return formatIpv4(
-    new Uint8Array([raw >>> 24, (raw >>> 16) & 0xff, (raw >>> 8) & 0xff, raw & 0xff]),
-  );
-}
-
-function hexIpv6(text: string): string | null {
-  if (!/^[0-9A-Fa-f]{32}$/.test(text)) return null;
-  const bytes = new Uint8Array(16);
-  for (let i = 0; i < 16; i++) bytes[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
-  return formatIpv6(bytes);
+  return match === null ? null : ipv4FromWord(parseInt(match[1], 16), false);
 }
 
 function toInt(text: string | undefined): number | null {
   return text !== undefined && /^\d{1,15}$/.test(text) ? Number(text) : null;
-}
-
-function lines(text: string): string[] {
-  return typeof text === "string" ? text.split(/\r?\n/).filter((line) => line.trim() !== "") : [];
 }
 
 function unique(values: string[]): string[] {
@@ -562,13 +581,5 @@ async function readOrEmpty(path: string): Promise<string> {
       throw new PermissionError(`read ${path}`, { cause: error });
     }
     return "";
-  }
-}
-
-async function readOrNull(path: string): Promise<string | undefined> {
-  try {
-    return await Promise.resolve(readKernelFile(path).trim());
-  } catch {
-    return undefined;
   }
 }

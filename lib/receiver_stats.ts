@@ -27,12 +27,22 @@
  * {@linkcode ReceiverStatsOptions.maxSenders} entries (the least recently active is evicted) and
  * the gap log keeps the last {@linkcode ReceiverStatsOptions.maxGaps} gaps. See `docs/receiver.md`.
  *
+ * The `mcast-receive --json` shapes of these figures are built in `receiver_summary.ts`
+ * ({@linkcode ReceiverStats.prototype.summary} delegates there).
+ *
  * @module
  */
 
-import { dscpName } from "./dscp.ts";
-import { InvalidValueError } from "./errors.ts";
-import { formatSenderId } from "./mcas.ts";
+import { type ReceiverSummaryJson, summarizeReceiver } from "./receiver_summary.ts";
+import {
+  type ReceiverStatsOptions,
+  resolveReceiverStatsOptions,
+} from "./_receiver_stats_options.ts";
+import { type SenderSnapshot, SenderTable } from "./_sender_state.ts";
+import { type GapSnapshot, StallLog } from "./_stall_log.ts";
+
+export type { GapSnapshot, ReceiverStatsOptions, SenderSnapshot };
+export type { LatencyMs } from "./_sender_state.ts";
 
 /**
  * The decoded MCAS header fields that the statistics use; `McasHeader` from `./mcas.ts` fits.
@@ -86,56 +96,6 @@ export type ReceiverStatus = "WAITING" | "RECEIVING" | "STALLED";
  */
 export type RecordVerdict = "first" | "next" | "late" | "duplicate" | "stale" | "jump";
 
-/** Options for {@linkcode ReceiverStats}. */
-export interface ReceiverStatsOptions {
-  /**
-   * Seconds without an MCAS datagram, after the first, before the status turns STALLED and a
-   * stall is counted.
-   *
-   * @default {3}
-   */
-  stallTimeoutS?: number;
-  /**
-   * Most sender ids kept; when a new one arrives at a full table, the least recently active is
-   * evicted (its packets stay in the totals) and counted in `evictedSenders`.
-   *
-   * @default {1024}
-   */
-  maxSenders?: number;
-  /**
-   * Size of the duplicate-detection window per sender, in sequence numbers below the highest
-   * seen: a power of two from 64 to 2^20. Costs `dupWindow / 8` bytes per sender.
-   *
-   * @default {65536}
-   */
-  dupWindow?: number;
-  /** Most gaps kept in the gap log (the newest ones); `stalls` counts them all. @default {100} */
-  maxGaps?: number;
-  /**
-   * A sequence number more than this far above or below the highest one seen starts a new epoch
-   * of the sender (counted in `jumps`) rather than counting the skipped numbers as lost. At least
-   * `dupWindow`, at most 2^52.
-   *
-   * @default {16777216}
-   */
-  maxSequenceJump?: number;
-  /**
-   * Whether the sender timestamps and the arrival times come from the same clock (sender and
-   * receiver on one host, or clocks synchronised and both CLOCK_REALTIME), so that arrival minus
-   * timestamp is the one-way latency.
-   *
-   * @default {false}
-   */
-  sharedClock?: boolean;
-  /**
-   * Nanoseconds to add to an arrival time to get nanoseconds since the Unix epoch, used to write
-   * the gap log's `started_at`. 0 for CLOCK_REALTIME timestamps.
-   *
-   * @default {0n}
-   */
-  epochOffsetNs?: bigint;
-}
-
 /** Running totals over every sender id, evicted ones included. */
 export interface ReceiverTotals {
   /** MCAS datagrams, duplicates included. */
@@ -164,214 +124,6 @@ export interface ReceiverTotals {
   evictedSenders: number;
   /** Loss percent: lost / (lost + unique) × 100, 0 when nothing was expected. */
   lossPercent: number;
-}
-
-/** One-way latency figures, in milliseconds. */
-export interface LatencyMs {
-  /** Smallest. */
-  min: number;
-  /** Mean. */
-  avg: number;
-  /** Largest. */
-  max: number;
-}
-
-/** A snapshot of one sender id. */
-export interface SenderSnapshot {
-  /** Sender id. */
-  senderId: bigint;
-  /** Source address of its first datagram. */
-  source: string;
-  /** Datagrams, duplicates included. */
-  packets: number;
-  /** Bytes. */
-  bytes: number;
-  /** Distinct sequence numbers delivered. */
-  unique: number;
-  /** Sequence numbers that never arrived. */
-  lost: number;
-  /** Duplicates (stale ones included). */
-  duplicates: number;
-  /** Reordered datagrams. */
-  reordered: number;
-  /** New epochs started by absurd jumps. */
-  jumps: number;
-  /** Lowest sequence number seen in the current epoch (normally the first that arrived). */
-  firstSeq: bigint;
-  /** Highest sequence number seen in the current epoch. */
-  lastSeq: bigint;
-  /** TTL / hop limit of the latest arrival, or null when unknown. */
-  receivedTtl: number | null;
-  /** TTL / hop limit the sender set. */
-  originalTtl: number;
-  /** Original minus received TTL, or null when the received TTL is unknown. */
-  hops: number | null;
-  /** DSCP of the latest arrival, or null when unknown. */
-  receivedDscp: number | null;
-  /** DSCP the sender set. */
-  originalDscp: number;
-  /** Whether the received DSCP differs from the original; null when it is unknown. */
-  remarked: boolean | null;
-  /** RFC 3550 interarrival jitter, milliseconds. */
-  jitterMs: number;
-  /** One-way latency, when {@linkcode ReceiverStatsOptions.sharedClock} is set and known. */
-  latencyMs: LatencyMs | null;
-  /** Loss percent of this sender. */
-  lossPercent: number;
-  /** Arrival time of its latest datagram, nanoseconds. */
-  lastArrivalNs: bigint;
-}
-
-/** One entry of the gap log. */
-export interface GapSnapshot {
-  /** When the silence began (the arrival time of the last datagram before it), nanoseconds. */
-  startedNs: bigint;
-  /** How long it lasted, or has lasted so far when `ongoing`, in nanoseconds. */
-  durationNs: bigint;
-  /** Whether the silence is still going on. */
-  ongoing: boolean;
-}
-
-/** A u64 in JSON: a number when it is at most 2^53 − 1, else its decimal digits as a string. */
-export type JsonU64 = number | string;
-
-/** A DSCP in JSON: its name where one exists (`"ef"`, `"af41"`, `"be"`), else the number. */
-export type JsonDscp = string | number;
-
-/** `totals` of the `mcast-receive --json` summary. */
-export interface TotalsJson {
-  /** MCAS datagrams, duplicates included. */
-  packets: number;
-  /** Bytes of MCAS datagrams. */
-  bytes: number;
-  /** Sequence numbers lost. */
-  lost: number;
-  /** Duplicates. */
-  duplicates: number;
-  /** Reordered. */
-  reordered: number;
-  /** Sender restarts. */
-  restarts: number;
-  /** Foreign datagrams. */
-  foreign: number;
-  /** Stalls. */
-  stalls: number;
-}
-
-/** One element of `senders` in the `mcast-receive --json` summary. */
-export interface SenderJson {
-  /** 16 hex digits. */
-  sender_id: string;
-  /** Source address. */
-  source: string;
-  /** Datagrams, duplicates included. */
-  packets: number;
-  /** Sequence numbers lost. */
-  lost: number;
-  /** Duplicates. */
-  duplicates: number;
-  /** Reordered. */
-  reordered: number;
-  /** Lowest sequence number seen (see {@linkcode JsonU64}). */
-  first_seq: JsonU64;
-  /** Highest sequence number seen (see {@linkcode JsonU64}). */
-  last_seq: JsonU64;
-  /** TTL on arrival, as set by the sender, and the difference. */
-  ttl: { received: number | null; original: number; hops: number | null };
-  /** DSCP on arrival, as set by the sender, and whether they differ. */
-  dscp: { received: JsonDscp | null; original: JsonDscp; remarked: boolean | null };
-  /** RFC 3550 interarrival jitter, milliseconds, rounded to microseconds. */
-  jitter_ms: number;
-}
-
-/** One element of `gaps` in the `mcast-receive --json` summary. */
-export interface GapJson {
-  /** ISO-8601 UTC time the silence began, or null when it is outside the Date range. */
-  started_at: string | null;
-  /** Seconds it lasted (so far, if still going on), rounded to milliseconds. */
-  duration_s: number;
-}
-
-/** The part of the `mcast-receive --json` summary that the statistics produce. */
-export interface ReceiverSummaryJson {
-  /** Status now. */
-  status: ReceiverStatus;
-  /** Totals. */
-  totals: TotalsJson;
-  /** Senders in the table, in order of first appearance. */
-  senders: SenderJson[];
-  /** The gap log, oldest first. */
-  gaps: GapJson[];
-}
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const NS_PER_S = 1_000_000_000;
-
-class SenderState {
-  senderId = 0n;
-  source = "";
-  packets = 0;
-  bytes = 0;
-  unique = 0;
-  lost = 0;
-  duplicates = 0;
-  reordered = 0;
-  jumps = 0;
-  firstSeq = 0n;
-  highSeq = 0n;
-  /** Index of `highSeq` in the window ring. */
-  highPos = 0;
-  originalTtl = 0;
-  receivedTtl: number | null = null;
-  originalDscp = 0;
-  receivedDscp: number | null = null;
-  /** Jitter estimate, nanoseconds. */
-  jitterNs = 0;
-  prevTransit = 0n;
-  hasTransit = false;
-  latencyMinNs = 0;
-  latencyMaxNs = 0;
-  latencySumNs = 0;
-  latencyCount = 0;
-  lastArrivalNs = 0n;
-  /** Bit i set: the sequence number at ring position i was delivered. */
-  readonly window: Uint32Array;
-
-  constructor(windowBits: number) {
-    this.window = new Uint32Array(windowBits >>> 5);
-  }
-
-  reset(senderId: bigint, source: string): void {
-    this.senderId = senderId;
-    this.source = source;
-    this.packets = 0;
-    this.bytes = 0;
-    this.unique = 0;
-    this.lost = 0;
-    this.duplicates = 0;
-    this.reordered = 0;
-    this.jumps = 0;
-    this.firstSeq = 0n;
-    this.highSeq = 0n;
-    this.highPos = 0;
-    this.receivedTtl = null;
-    this.receivedDscp = null;
-    this.jitterNs = 0;
-    this.prevTransit = 0n;
-    this.hasTransit = false;
-    this.latencyMinNs = 0;
-    this.latencyMaxNs = 0;
-    this.latencySumNs = 0;
-    this.latencyCount = 0;
-    this.lastArrivalNs = 0n;
-    this.window.fill(0);
-  }
-}
-
-interface Gap {
-  startedNs: bigint;
-  /** -1n while the gap is still going on. */
-  durationNs: bigint;
 }
 
 /**
@@ -405,24 +157,12 @@ interface Gap {
  * ```
  */
 export class ReceiverStats {
-  readonly #stallNs: bigint;
-  readonly #maxSenders: number;
-  readonly #windowBits: number;
-  readonly #windowMask: number;
-  readonly #maxGaps: number;
   readonly #maxJump: bigint;
   readonly #sharedClock: boolean;
   readonly #epochOffsetNs: bigint;
 
-  readonly #senders = new Map<bigint, SenderState>();
-  /** Source address → number of sender ids seen from it, in order of last new sender id. */
-  readonly #sources = new Map<string, number>();
-  readonly #gaps: Gap[] = [];
-
-  #status: ReceiverStatus = "WAITING";
-  #lastMcasNs = 0n;
-  #clockNs = 0n;
-  #openGap: Gap | null = null;
+  readonly #senders: SenderTable;
+  readonly #stalls: StallLog;
 
   #packets = 0;
   #bytes = 0;
@@ -430,12 +170,9 @@ export class ReceiverStats {
   #lost = 0;
   #duplicates = 0;
   #reordered = 0;
-  #restarts = 0;
   #foreign = 0;
   #foreignBytes = 0;
-  #stalls = 0;
   #jumps = 0;
-  #evicted = 0;
 
   /**
    * Constructs a new instance.
@@ -444,51 +181,12 @@ export class ReceiverStats {
    * @throws {InvalidValueError} When an option is out of range.
    */
   constructor(options: ReceiverStatsOptions = {}) {
-    const {
-      stallTimeoutS = 3,
-      maxSenders = 1024,
-      dupWindow = 65536,
-      maxGaps = 100,
-      maxSequenceJump = 16_777_216,
-      sharedClock = false,
-      epochOffsetNs = 0n,
-    } = options;
-    if (typeof stallTimeoutS !== "number" || !(stallTimeoutS > 0) || stallTimeoutS > 1e9) {
-      throw new InvalidValueError("stall timeout", stallTimeoutS, "a number of seconds above 0");
-    }
-    if (!Number.isInteger(maxSenders) || maxSenders < 1 || maxSenders > 1_048_576) {
-      throw new InvalidValueError("max senders", maxSenders, "an integer from 1 to 1048576");
-    }
-    if (
-      !Number.isInteger(dupWindow) || dupWindow < 64 || dupWindow > 1_048_576 ||
-      (dupWindow & (dupWindow - 1)) !== 0
-    ) {
-      throw new InvalidValueError("dup window", dupWindow, "a power of two from 64 to 1048576");
-    }
-    if (!Number.isInteger(maxGaps) || maxGaps < 0 || maxGaps > 1_000_000) {
-      throw new InvalidValueError("max gaps", maxGaps, "an integer from 0 to 1000000");
-    }
-    if (
-      !Number.isInteger(maxSequenceJump) || maxSequenceJump < dupWindow ||
-      maxSequenceJump > 2 ** 52
-    ) {
-      throw new InvalidValueError(
-        "max sequence jump",
-        maxSequenceJump,
-        `an integer from the dup window (${dupWindow}) to 2^52`,
-      );
-    }
-    if (typeof epochOffsetNs !== "bigint") {
-      throw new InvalidValueError("epoch offset", epochOffsetNs, "a bigint of nanoseconds");
-    }
-    this.#stallNs = BigInt(Math.max(1, Math.round(stallTimeoutS * NS_PER_S)));
-    this.#maxSenders = maxSenders;
-    this.#windowBits = dupWindow;
-    this.#windowMask = dupWindow - 1;
-    this.#maxGaps = maxGaps;
-    this.#maxJump = BigInt(maxSequenceJump);
-    this.#sharedClock = sharedClock === true;
-    this.#epochOffsetNs = epochOffsetNs;
+    const o = resolveReceiverStatsOptions(options);
+    this.#senders = new SenderTable(o.maxSenders, o.dupWindow);
+    this.#stalls = new StallLog(o.stallNs, o.maxGaps);
+    this.#maxJump = o.maxJump;
+    this.#sharedClock = o.sharedClock;
+    this.#epochOffsetNs = o.epochOffsetNs;
   }
 
   /**
@@ -516,57 +214,36 @@ export class ReceiverStats {
    * @returns What the datagram was counted as.
    */
   record(header: McasFields, arrival: Arrival): RecordVerdict {
-    const now = arrival.arrivalNs;
-    this.#markMcas(now);
-    const bytes = arrival.bytes;
+    this.#stalls.arrival(arrival.arrivalNs);
     this.#packets++;
-    this.#bytes += bytes;
-
+    this.#bytes += arrival.bytes;
     let sender = this.#senders.get(header.senderId);
-    const sequence = header.sequence;
     let verdict: RecordVerdict;
     if (sender === undefined) {
-      sender = this.#newSender(header.senderId, arrival.source);
-      sender.firstSeq = sequence;
-      sender.highSeq = sequence;
-      sender.highPos = 0;
-      this.#setBit(sender, 0);
-      sender.unique = 1;
-      this.#unique++;
-      verdict = "first";
+      sender = this.#senders.add(header.senderId, arrival.source);
+      verdict = sender.start(header.sequence);
     } else {
-      verdict = this.#count(sender, sequence);
+      verdict = sender.count(header.sequence, this.#maxJump);
     }
-
-    sender.packets++;
-    sender.bytes += bytes;
-    sender.lastArrivalNs = now;
-    sender.originalTtl = header.ttl;
-    sender.originalDscp = header.dscp;
-    sender.receivedTtl = arrival.receivedTtl;
-    sender.receivedDscp = arrival.receivedDscp;
-
-    if (verdict !== "duplicate" && verdict !== "stale") {
-      const transit = now - header.timestampNs;
-      if (sender.hasTransit) {
-        // RFC 3550 §6.4.1: D = (Rj − Ri) − (Sj − Si) = transit j − transit i; J += (|D| − J) / 16.
-        const d = Math.abs(Number(transit - sender.prevTransit));
-        sender.jitterNs += (d - sender.jitterNs) / 16;
-      }
-      sender.prevTransit = transit;
-      sender.hasTransit = true;
-      if (this.#sharedClock) {
-        const latency = Number(transit);
-        if (sender.latencyCount === 0 || latency < sender.latencyMinNs) {
-          sender.latencyMinNs = latency;
-        }
-        if (sender.latencyCount === 0 || latency > sender.latencyMaxNs) {
-          sender.latencyMaxNs = latency;
-        }
-        sender.latencySumNs += latency;
-        sender.latencyCount++;
-      }
+    switch (verdict) {
+      case "duplicate":
+      case "stale":
+        this.#duplicates++;
+        break;
+      case "late":
+        this.#reordered++;
+        this.#unique++;
+        this.#lost += sender.lostDelta;
+        break;
+      case "jump":
+        this.#jumps++;
+        this.#unique++;
+        break;
+      default:
+        this.#unique++;
+        this.#lost += sender.lostDelta;
     }
+    sender.arrive(header, arrival, verdict, this.#sharedClock);
     return verdict;
   }
 
@@ -615,14 +292,7 @@ export class ReceiverStats {
    * @returns The status after the tick.
    */
   tick(nowNs: bigint): ReceiverStatus {
-    if (nowNs > this.#clockNs) this.#clockNs = nowNs;
-    if (this.#status === "RECEIVING" && nowNs - this.#lastMcasNs >= this.#stallNs) {
-      this.#status = "STALLED";
-      this.#stalls++;
-      this.#openGap = { startedNs: this.#lastMcasNs, durationNs: -1n };
-      this.#pushGap(this.#openGap);
-    }
-    return this.#status;
+    return this.#stalls.tick(nowNs);
   }
 
   /**
@@ -638,7 +308,7 @@ export class ReceiverStats {
    * @returns The status.
    */
   get status(): ReceiverStatus {
-    return this.#status;
+    return this.#stalls.status;
   }
 
   /**
@@ -677,12 +347,12 @@ export class ReceiverStats {
       lost: this.#lost,
       duplicates: this.#duplicates,
       reordered: this.#reordered,
-      restarts: this.#restarts,
+      restarts: this.#senders.restarts,
       foreign: this.#foreign,
       foreignBytes: this.#foreignBytes,
-      stalls: this.#stalls,
+      stalls: this.#stalls.stalls,
       jumps: this.#jumps,
-      evictedSenders: this.#evicted,
+      evictedSenders: this.#senders.evicted,
       lossPercent: lossPercent(this.#lost, this.#unique),
     };
   }
@@ -711,36 +381,7 @@ export class ReceiverStats {
    */
   senders(): SenderSnapshot[] {
     const result: SenderSnapshot[] = [];
-    for (const s of this.#senders.values()) {
-      const hops = s.receivedTtl === null ? null : s.originalTtl - s.receivedTtl;
-      result.push({
-        senderId: s.senderId,
-        source: s.source,
-        packets: s.packets,
-        bytes: s.bytes,
-        unique: s.unique,
-        lost: s.lost,
-        duplicates: s.duplicates,
-        reordered: s.reordered,
-        jumps: s.jumps,
-        firstSeq: s.firstSeq,
-        lastSeq: s.highSeq,
-        receivedTtl: s.receivedTtl,
-        originalTtl: s.originalTtl,
-        hops,
-        receivedDscp: s.receivedDscp,
-        originalDscp: s.originalDscp,
-        remarked: s.receivedDscp === null ? null : s.receivedDscp !== s.originalDscp,
-        jitterMs: s.jitterNs / 1e6,
-        latencyMs: s.latencyCount === 0 ? null : {
-          min: s.latencyMinNs / 1e6,
-          avg: s.latencySumNs / s.latencyCount / 1e6,
-          max: s.latencyMaxNs / 1e6,
-        },
-        lossPercent: lossPercent(s.lost, s.unique),
-        lastArrivalNs: s.lastArrivalNs,
-      });
-    }
+    for (const s of this.#senders.values()) result.push(s.snapshot(lossPercent(s.lost, s.unique)));
     return result;
   }
 
@@ -757,14 +398,23 @@ export class ReceiverStats {
    * @returns Fresh objects.
    */
   gaps(): GapSnapshot[] {
-    return this.#gaps.map((gap) => {
-      const ongoing = gap.durationNs < 0n;
-      return {
-        startedNs: gap.startedNs,
-        durationNs: ongoing ? this.#clockNs - gap.startedNs : gap.durationNs,
-        ongoing,
-      };
-    });
+    return this.#stalls.gaps();
+  }
+
+  /**
+   * Nanoseconds added to an arrival time to get nanoseconds since the Unix epoch
+   * ({@linkcode ReceiverStatsOptions.epochOffsetNs}), for turning gap times into dates.
+   *
+   * @example
+   * ```ts
+   * import { ReceiverStats } from "./receiver_stats.ts";
+   * new ReceiverStats({ epochOffsetNs: 5n }).epochOffsetNs; // 5n
+   * ```
+   *
+   * @returns The offset.
+   */
+  get epochOffsetNs(): bigint {
+    return this.#epochOffsetNs;
   }
 
   /**
@@ -795,40 +445,7 @@ export class ReceiverStats {
    * @returns A fresh object, ready for `JSON.stringify`.
    */
   summary(): ReceiverSummaryJson {
-    return {
-      status: this.#status,
-      totals: {
-        packets: this.#packets,
-        bytes: this.#bytes,
-        lost: this.#lost,
-        duplicates: this.#duplicates,
-        reordered: this.#reordered,
-        restarts: this.#restarts,
-        foreign: this.#foreign,
-        stalls: this.#stalls,
-      },
-      senders: this.senders().map((s) => ({
-        sender_id: formatSenderId(BigInt.asUintN(64, s.senderId)),
-        source: s.source,
-        packets: s.packets,
-        lost: s.lost,
-        duplicates: s.duplicates,
-        reordered: s.reordered,
-        first_seq: jsonU64(s.firstSeq),
-        last_seq: jsonU64(s.lastSeq),
-        ttl: { received: s.receivedTtl, original: s.originalTtl, hops: s.hops },
-        dscp: {
-          received: s.receivedDscp === null ? null : jsonDscp(s.receivedDscp),
-          original: jsonDscp(s.originalDscp),
-          remarked: s.remarked,
-        },
-        jitter_ms: round(s.jitterMs, 3),
-      })),
-      gaps: this.gaps().map((gap) => ({
-        started_at: isoTime(gap.startedNs + this.#epochOffsetNs),
-        duration_s: round(Number(gap.durationNs) / NS_PER_S, 3),
-      })),
-    };
+    return summarizeReceiver(this);
   }
 
   /**
@@ -845,181 +462,24 @@ export class ReceiverStats {
   toJSON(): ReceiverSummaryJson {
     return this.summary();
   }
-
-  #markMcas(now: bigint): void {
-    if (this.#status === "WAITING") {
-      this.#status = "RECEIVING";
-      this.#lastMcasNs = now;
-    } else if (now > this.#lastMcasNs) {
-      const silence = now - this.#lastMcasNs;
-      const open = this.#openGap;
-      if (open !== null) {
-        open.durationNs = silence;
-        this.#openGap = null;
-      } else if (silence >= this.#stallNs) {
-        // No tick saw it coming: the silence still counts as a stall.
-        this.#stalls++;
-        this.#pushGap({ startedNs: this.#lastMcasNs, durationNs: silence });
-      }
-      this.#lastMcasNs = now;
-    } else if (this.#openGap !== null) {
-      // The clock went backwards across a stall: close the gap as it stood.
-      this.#openGap.durationNs = this.#clockNs - this.#openGap.startedNs;
-      this.#openGap = null;
-    }
-    this.#status = "RECEIVING";
-    if (now > this.#clockNs) this.#clockNs = now;
-  }
-
-  #pushGap(gap: Gap): void {
-    this.#gaps.push(gap);
-    if (this.#gaps.length > this.#maxGaps) this.#gaps.shift();
-  }
-
-  #newSender(senderId: bigint, source: string): SenderState {
-    const seen = this.#sources.get(source);
-    if (seen !== undefined) {
-      this.#restarts++;
-      this.#sources.delete(source);
-    } else if (this.#sources.size >= this.#maxSenders) {
-      // Forget the source whose last new sender id is oldest (Map keeps insertion order).
-      const oldest = this.#sources.keys().next();
-      if (!oldest.done) this.#sources.delete(oldest.value);
-    }
-    this.#sources.set(source, (seen ?? 0) + 1);
-
-    let state: SenderState | undefined;
-    if (this.#senders.size >= this.#maxSenders) {
-      let oldestKey: bigint | undefined;
-      let oldestState: SenderState | undefined;
-      for (const [key, candidate] of this.#senders) {
-        if (oldestState === undefined || candidate.lastArrivalNs < oldestState.lastArrivalNs) {
-          oldestKey = key;
-          oldestState = candidate;
-        }
-      }
-      if (oldestKey !== undefined) {
-        this.#senders.delete(oldestKey);
-        this.#evicted++;
-        state = oldestState;
-      }
-    }
-    state ??= new SenderState(this.#windowBits);
-    state.reset(senderId, source);
-    this.#senders.set(senderId, state);
-    return state;
-  }
-
-  #count(s: SenderState, sequence: bigint): RecordVerdict {
-    const delta = sequence - s.highSeq;
-    if (delta > this.#maxJump || delta < -this.#maxJump) {
-      // An absurd jump: a new epoch of this sender, not billions lost or stale.
-      s.jumps++;
-      this.#jumps++;
-      s.firstSeq = sequence;
-      s.highSeq = sequence;
-      s.highPos = 0;
-      s.window.fill(0);
-      this.#setBit(s, 0);
-      s.unique++;
-      this.#unique++;
-      return "jump";
-    }
-    const d = Number(delta);
-    if (d > 0) {
-      const skipped = d - 1;
-      s.lost += skipped;
-      this.#lost += skipped;
-      this.#advance(s, d);
-      s.highSeq = sequence;
-      this.#setBit(s, s.highPos);
-      s.unique++;
-      this.#unique++;
-      return "next";
-    }
-    if (-d > this.#windowMask) {
-      // Older than the window: cannot tell late from duplicate; count it as a duplicate so that
-      // `lost` never goes below the truth of what the window could see.
-      s.duplicates++;
-      this.#duplicates++;
-      return "stale";
-    }
-    const pos = (s.highPos + d) & this.#windowMask;
-    if ((s.window[pos >>> 5] & (1 << (pos & 31))) !== 0) {
-      s.duplicates++;
-      this.#duplicates++;
-      return "duplicate";
-    }
-    this.#setBit(s, pos);
-    s.unique++;
-    this.#unique++;
-    s.reordered++;
-    this.#reordered++;
-    if (sequence >= s.firstSeq) {
-      s.lost--;
-      this.#lost--;
-    } else {
-      // Below the lowest seen: the numbers in between are now between first and highest.
-      const between = Number(s.firstSeq - sequence) - 1;
-      s.lost += between;
-      this.#lost += between;
-      s.firstSeq = sequence;
-    }
-    return "late";
-  }
-
-  /** Moves the window's top forward by `d` (> 0), clearing the positions it enters. */
-  #advance(s: SenderState, d: number): void {
-    const window = s.window;
-    if (d > this.#windowMask) {
-      window.fill(0);
-      s.highPos = (s.highPos + d) & this.#windowMask;
-      return;
-    }
-    let pos = (s.highPos + 1) & this.#windowMask;
-    let left = d;
-    while (left > 0) {
-      const bit = pos & 31;
-      const word = pos >>> 5;
-      if (bit === 0 && left >= 32) {
-        window[word] = 0;
-        pos = (pos + 32) & this.#windowMask;
-        left -= 32;
-      } else {
-        window[word] &= ~(1 << bit);
-        pos = (pos + 1) & this.#windowMask;
-        left--;
-      }
-    }
-    s.highPos = (s.highPos + d) & this.#windowMask;
-  }
-
-  #setBit(s: SenderState, pos: number): void {
-    s.window[pos >>> 5] |= 1 << (pos & 31);
-  }
 }
 
-function lossPercent(lost: number, unique: number): number {
+/**
+ * Loss percent by the contract's rule: lost / (lost + unique received) × 100, and 0 when nothing
+ * was expected (nothing lost, nothing received).
+ *
+ * @example
+ * ```ts
+ * import { lossPercent } from "./receiver_stats.ts";
+ * lossPercent(1, 99); // 1
+ * lossPercent(0, 0); // 0
+ * ```
+ *
+ * @param lost Sequence numbers that never arrived.
+ * @param unique Distinct sequence numbers delivered (packets minus duplicates).
+ * @returns The percentage, 0 to 100.
+ */
+export function lossPercent(lost: number, unique: number): number {
   const expected = lost + unique;
-  return expected === 0 ? 0 : (lost / expected) * 100;
-}
-
-function jsonU64(value: bigint): JsonU64 {
-  return value >= 0n && value <= MAX_SAFE ? Number(value) : value.toString();
-}
-
-function jsonDscp(value: number): JsonDscp {
-  return Number.isInteger(value) && value >= 0 && value <= 63 ? dscpName(value) : value;
-}
-
-function round(value: number, digits: number): number {
-  if (!Number.isFinite(value)) return 0;
-  const scale = 10 ** digits;
-  return Math.round(value * scale) / scale;
-}
-
-function isoTime(epochNs: bigint): string | null {
-  const ms = Number(epochNs / 1_000_000n);
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+  return expected <= 0 ? 0 : (lost / expected) * 100;
 }

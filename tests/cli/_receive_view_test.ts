@@ -13,7 +13,7 @@ import {
   renderStartLine,
   renderStatusLine,
 } from "../../cli/_receive_view.ts";
-import type { ReceiverSummaryJson, SenderJson } from "../../lib/receiver_stats.ts";
+import type { ReceiverSummaryJson, SenderJson } from "../../lib/receiver_summary.ts";
 
 const ESCAPE = new RegExp(String.fromCharCode(0x1b));
 

@@ -6,6 +6,7 @@ import {
   readForcedVersion,
   validateMembershipVersion,
 } from "../../lib/igmp_version.ts";
+import { runRestricted } from "./_restricted_script.ts";
 
 async function withProc(
   values: { igmp?: Record<string, string>; mld?: Record<string, string> },
@@ -328,23 +329,15 @@ Deno.test("a normal exit (unload) restores, and onSignal 'restore' leaves the ex
 Deno.test("a sysctl Deno may not read is reported as a permission problem", async () => {
   await withProc({ igmp: { eth0: "0\n" } }, async (root) => {
     const url = new URL("../../lib/igmp_version.ts", import.meta.url).href;
-    const script = `${root}/script.ts`;
-    await Deno.writeTextFile(
-      script,
+    const result = await runRestricted(
+      root,
       `import { ForcedMembershipVersion } from ${JSON.stringify(url)};
       const warnings: string[] = [];
       const forced = ForcedMembershipVersion.apply("eth0", {
         version: 2, procRoot: ${JSON.stringify(root)}, onWarning: (m: string) => warnings.push(m),
       });
       console.log(JSON.stringify({ status: forced.status, warnings }));`,
-    );
-    const output = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "--no-config", "--no-lock", "--no-prompt", `--allow-read=${script}`, script],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.ok(output.success, new TextDecoder().decode(output.stderr));
-    const result = JSON.parse(new TextDecoder().decode(output.stdout));
+    ) as { status: string; warnings: string[] };
     assert.equal(result.status, "permission-denied");
     assert.match(
       result.warnings[0],

@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import {
   buildMulticastState,
   type ForcedVersions,
+  mldVersionFromForce,
   type MulticastState,
   parseIgmp,
   parseIgmp6,
   parseMcfilter,
   parseMcfilter6,
+  readForcedVersions,
   readMulticastState,
   withoutKernelDefaults,
 } from "../../lib/proc_igmp.ts";
@@ -340,6 +342,30 @@ Deno.test("readMulticastState reads a procfs tree, missing files count as empty"
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("readForcedVersions reads both sysctls, null for missing, junk or odd names", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${root}/sys/net/ipv4/conf/eth0`, { recursive: true });
+    await Deno.mkdir(`${root}/sys/net/ipv6/conf/eth0`, { recursive: true });
+    await Deno.writeTextFile(`${root}/sys/net/ipv4/conf/eth0/force_igmp_version`, "2\n");
+    await Deno.writeTextFile(`${root}/sys/net/ipv6/conf/eth0/force_mld_version`, "junk\n");
+    assert.deepEqual(readForcedVersions("eth0", { procRoot: root }), { igmp: 2, mld: null });
+    assert.deepEqual(readForcedVersions("eth9", { procRoot: root }), { igmp: null, mld: null });
+    for (const odd of ["..", "a/b", "eth0:1", ""]) {
+      assert.deepEqual(readForcedVersions(odd, { procRoot: root }), { igmp: null, mld: null });
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("mldVersionFromForce: 1 when forced to 1, else 2, unknown stays unknown", () => {
+  assert.equal(mldVersionFromForce(1), 1);
+  assert.equal(mldVersionFromForce(0), 2);
+  assert.equal(mldVersionFromForce(2), 2);
+  assert.equal(mldVersionFromForce(null), null);
 });
 
 Deno.test({

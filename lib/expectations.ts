@@ -19,8 +19,9 @@
  * @module
  */
 
-import { dscpName, formatDscp } from "../lib/dscp.ts";
-import type { ReceiverSummaryJson } from "../lib/receiver_stats.ts";
+import { dscpName, formatDscp } from "./dscp.ts";
+import { lossPercent } from "./receiver_stats.ts";
+import type { ReceiverSummaryJson } from "./receiver_summary.ts";
 
 /** The expectation flags of `mcast-receive`; an absent field was not given. */
 export interface ExpectationFlags {
@@ -49,7 +50,7 @@ export interface ExpectationResult {
  *
  * @example
  * ```ts
- * import { hasExpectations } from "./_expectations.ts";
+ * import { hasExpectations } from "./expectations.ts";
  * hasExpectations({}); // false
  * hasExpectations({ minPackets: 0 }); // true
  * ```
@@ -68,7 +69,7 @@ export function hasExpectations(flags: ExpectationFlags): boolean {
  *
  * @example
  * ```ts
- * import { evaluateExpectations } from "./_expectations.ts";
+ * import { evaluateExpectations } from "./expectations.ts";
  * const summary = {
  *   status: "RECEIVING" as const,
  *   totals: {
@@ -105,7 +106,7 @@ export function evaluateExpectations(
   if (flags.maxLoss !== undefined) {
     const unique = totals.packets - totals.duplicates;
     const expected = totals.lost + unique;
-    const loss = expected === 0 ? 0 : (totals.lost / expected) * 100;
+    const loss = lossPercent(totals.lost, unique);
     const what = expected === 0
       ? "nothing received, so nothing lost (0%)"
       : `loss ${formatPercent(loss)} (${totals.lost} of ${expected})`;
@@ -161,7 +162,7 @@ export function evaluateExpectations(
  *
  * @example
  * ```ts
- * import { expectationsMet } from "./_expectations.ts";
+ * import { expectationsMet } from "./expectations.ts";
  * expectationsMet([{ name: "min-packets", ok: true, detail: "" }]); // true
  * expectationsMet([]); // true
  * ```

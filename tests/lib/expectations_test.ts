@@ -1,9 +1,9 @@
-// Unit tests of the lab expectations of mcast-receive (cli/_expectations.ts): pure evaluation of
+// Unit tests of the lab expectations of mcast-receive (lib/expectations.ts): pure evaluation of
 // a receiver summary.
 
 import assert from "node:assert/strict";
-import { evaluateExpectations, expectationsMet, hasExpectations } from "../../cli/_expectations.ts";
-import type { ReceiverSummaryJson, SenderJson } from "../../lib/receiver_stats.ts";
+import { evaluateExpectations, expectationsMet, hasExpectations } from "../../lib/expectations.ts";
+import type { ReceiverSummaryJson, SenderJson } from "../../lib/receiver_summary.ts";
 
 function sender(overrides: Partial<SenderJson> = {}): SenderJson {
   return {

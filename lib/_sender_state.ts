@@ -1,0 +1,446 @@
+/**
+ * The per-sender half of `ReceiverStats`: one sender id's sequence window (duplicate,
+ * late and lost detection), its TTL/DSCP/jitter/latency figures, and the bounded table of sender
+ * ids with restart detection and least-recently-active eviction. Private to `receiver_stats.ts`,
+ * which keeps the totals over every sender and the status; the counting rules are documented
+ * there.
+ *
+ * Hot path: nothing here allocates per datagram (only bigint temporaries); a new sender id reuses
+ * the evicted entry once the table is full.
+ *
+ * @module
+ */
+
+import type { Arrival, McasFields, RecordVerdict } from "./receiver_stats.ts";
+
+/** One-way latency figures, in milliseconds. */
+export interface LatencyMs {
+  /** Smallest. */
+  min: number;
+  /** Mean. */
+  avg: number;
+  /** Largest. */
+  max: number;
+}
+
+/** A snapshot of one sender id. */
+export interface SenderSnapshot {
+  /** Sender id. */
+  senderId: bigint;
+  /** Source address of its first datagram. */
+  source: string;
+  /** Datagrams, duplicates included. */
+  packets: number;
+  /** Bytes. */
+  bytes: number;
+  /** Distinct sequence numbers delivered. */
+  unique: number;
+  /** Sequence numbers that never arrived. */
+  lost: number;
+  /** Duplicates (stale ones included). */
+  duplicates: number;
+  /** Reordered datagrams. */
+  reordered: number;
+  /** New epochs started by absurd jumps. */
+  jumps: number;
+  /** Lowest sequence number seen in the current epoch (normally the first that arrived). */
+  firstSeq: bigint;
+  /** Highest sequence number seen in the current epoch. */
+  lastSeq: bigint;
+  /** TTL / hop limit of the latest arrival, or null when unknown. */
+  receivedTtl: number | null;
+  /** TTL / hop limit the sender set. */
+  originalTtl: number;
+  /** Original minus received TTL, or null when the received TTL is unknown. */
+  hops: number | null;
+  /** DSCP of the latest arrival, or null when unknown. */
+  receivedDscp: number | null;
+  /** DSCP the sender set. */
+  originalDscp: number;
+  /** Whether the received DSCP differs from the original; null when it is unknown. */
+  remarked: boolean | null;
+  /** RFC 3550 interarrival jitter, milliseconds. */
+  jitterMs: number;
+  /** One-way latency, when `ReceiverStatsOptions.sharedClock` is set and known. */
+  latencyMs: LatencyMs | null;
+  /** Loss percent of this sender. */
+  lossPercent: number;
+  /** Arrival time of its latest datagram, nanoseconds. */
+  lastArrivalNs: bigint;
+}
+
+/**
+ * One sender id's state. Fields are public for `ReceiverStats`, the only user.
+ *
+ * @example
+ * ```ts
+ * import { SenderState } from "./_sender_state.ts";
+ * const sender = new SenderState(64);
+ * sender.reset(1n, "10.0.0.1");
+ * sender.start(0n); // "first"
+ * sender.count(3n, 1000n); // "next"
+ * sender.lostDelta; // 2
+ * sender.count(1n, 1000n); // "late"
+ * sender.lost; // 1
+ * ```
+ */
+export class SenderState {
+  /** Sender id. */
+  senderId = 0n;
+  /** Source address of its first datagram. */
+  source = "";
+  /** Datagrams, duplicates included. */
+  packets = 0;
+  /** Bytes. */
+  bytes = 0;
+  /** Distinct sequence numbers delivered. */
+  unique = 0;
+  /** Sequence numbers that never arrived. */
+  lost = 0;
+  /** Duplicates (stale ones included). */
+  duplicates = 0;
+  /** Reordered datagrams. */
+  reordered = 0;
+  /** New epochs started by absurd jumps. */
+  jumps = 0;
+  /** Lowest sequence number seen in the current epoch. */
+  firstSeq = 0n;
+  /** Highest sequence number seen in the current epoch. */
+  highSeq = 0n;
+  /** Index of `highSeq` in the window ring. */
+  highPos = 0;
+  /** TTL / hop limit the sender set. */
+  originalTtl = 0;
+  /** TTL / hop limit of the latest arrival, or null when unknown. */
+  receivedTtl: number | null = null;
+  /** DSCP the sender set. */
+  originalDscp = 0;
+  /** DSCP of the latest arrival, or null when unknown. */
+  receivedDscp: number | null = null;
+  /** Jitter estimate, nanoseconds. */
+  jitterNs = 0;
+  /** Arrival minus send time of the previous datagram, nanoseconds. */
+  prevTransit = 0n;
+  /** Whether `prevTransit` is set. */
+  hasTransit = false;
+  /** Smallest one-way latency, nanoseconds. */
+  latencyMinNs = 0;
+  /** Largest one-way latency, nanoseconds. */
+  latencyMaxNs = 0;
+  /** Sum of the one-way latencies, nanoseconds. */
+  latencySumNs = 0;
+  /** One-way latencies summed. */
+  latencyCount = 0;
+  /** Arrival time of its latest datagram, nanoseconds. */
+  lastArrivalNs = 0n;
+  /** What the last {@linkcode SenderState.prototype.count} added to `lost` (may be negative). */
+  lostDelta = 0;
+  /** Bit i set: the sequence number at ring position i was delivered. */
+  readonly window: Uint32Array;
+  readonly #mask: number;
+
+  /**
+   * Constructs a new instance.
+   *
+   * @param windowBits Size of the duplicate window: a power of two, at least 64.
+   */
+  constructor(windowBits: number) {
+    this.window = new Uint32Array(windowBits >>> 5);
+    this.#mask = windowBits - 1;
+  }
+
+  /**
+   * Makes the entry a fresh one for another sender id (an evicted entry is reused).
+   *
+   * @param senderId The sender id.
+   * @param source The source address of its first datagram.
+   */
+  reset(senderId: bigint, source: string): void {
+    this.senderId = senderId;
+    this.source = source;
+    this.packets = 0;
+    this.bytes = 0;
+    this.unique = 0;
+    this.lost = 0;
+    this.duplicates = 0;
+    this.reordered = 0;
+    this.jumps = 0;
+    this.firstSeq = 0n;
+    this.highSeq = 0n;
+    this.highPos = 0;
+    this.receivedTtl = null;
+    this.receivedDscp = null;
+    this.jitterNs = 0;
+    this.prevTransit = 0n;
+    this.hasTransit = false;
+    this.latencyMinNs = 0;
+    this.latencyMaxNs = 0;
+    this.latencySumNs = 0;
+    this.latencyCount = 0;
+    this.lastArrivalNs = 0n;
+    this.lostDelta = 0;
+    this.window.fill(0);
+  }
+
+  /** Starts the sequence space at the first datagram of a new sender id. */
+  start(sequence: bigint): RecordVerdict {
+    this.firstSeq = sequence;
+    this.highSeq = sequence;
+    this.highPos = 0;
+    this.#setBit(0);
+    this.unique = 1;
+    this.lostDelta = 0;
+    return "first";
+  }
+
+  /**
+   * Places a sequence number in the window: what it is (next, late, duplicate, stale or an
+   * absurd jump), with the sender's own counters updated and `lostDelta` set.
+   */
+  count(sequence: bigint, maxJump: bigint): RecordVerdict {
+    this.lostDelta = 0;
+    const delta = sequence - this.highSeq;
+    if (delta > maxJump || delta < -maxJump) {
+      // An absurd jump: a new epoch of this sender, not billions lost or stale.
+      this.jumps++;
+      this.firstSeq = sequence;
+      this.highSeq = sequence;
+      this.highPos = 0;
+      this.window.fill(0);
+      this.#setBit(0);
+      this.unique++;
+      return "jump";
+    }
+    const d = Number(delta);
+    if (d > 0) {
+      this.#addLost(d - 1);
+      this.#advance(d);
+      this.highSeq = sequence;
+      this.#setBit(this.highPos);
+      this.unique++;
+      return "next";
+    }
+    if (-d > this.#mask) {
+      // Older than the window: cannot tell late from duplicate; count it as a duplicate so that
+      // `lost` never goes below the truth of what the window could see.
+      this.duplicates++;
+      return "stale";
+    }
+    const pos = (this.highPos + d) & this.#mask;
+    if ((this.window[pos >>> 5] & (1 << (pos & 31))) !== 0) {
+      this.duplicates++;
+      return "duplicate";
+    }
+    this.#setBit(pos);
+    this.unique++;
+    this.reordered++;
+    if (sequence >= this.firstSeq) {
+      this.#addLost(-1);
+    } else {
+      // Below the lowest seen: the numbers in between are now between first and highest.
+      this.#addLost(Number(this.firstSeq - sequence) - 1);
+      this.firstSeq = sequence;
+    }
+    return "late";
+  }
+
+  /**
+   * Takes in the rest of an arrival once {@linkcode SenderState.prototype.count} placed it:
+   * packets, bytes, TTL and DSCP, and (unless a duplicate) the RFC 3550 jitter and, with a shared
+   * clock, the one-way latency.
+   */
+  arrive(header: McasFields, arrival: Arrival, verdict: RecordVerdict, sharedClock: boolean): void {
+    const now = arrival.arrivalNs;
+    this.packets++;
+    this.bytes += arrival.bytes;
+    this.lastArrivalNs = now;
+    this.originalTtl = header.ttl;
+    this.originalDscp = header.dscp;
+    this.receivedTtl = arrival.receivedTtl;
+    this.receivedDscp = arrival.receivedDscp;
+    if (verdict === "duplicate" || verdict === "stale") return;
+    const transit = now - header.timestampNs;
+    if (this.hasTransit) {
+      // RFC 3550 §6.4.1: D = (Rj − Ri) − (Sj − Si) = transit j − transit i; J += (|D| − J) / 16.
+      const d = Math.abs(Number(transit - this.prevTransit));
+      this.jitterNs += (d - this.jitterNs) / 16;
+    }
+    this.prevTransit = transit;
+    this.hasTransit = true;
+    if (!sharedClock) return;
+    const latency = Number(transit);
+    if (this.latencyCount === 0 || latency < this.latencyMinNs) this.latencyMinNs = latency;
+    if (this.latencyCount === 0 || latency > this.latencyMaxNs) this.latencyMaxNs = latency;
+    this.latencySumNs += latency;
+    this.latencyCount++;
+  }
+
+  /** A fresh snapshot, with the loss percent the caller computed. */
+  snapshot(lossPercent: number): SenderSnapshot {
+    return {
+      senderId: this.senderId,
+      source: this.source,
+      packets: this.packets,
+      bytes: this.bytes,
+      unique: this.unique,
+      lost: this.lost,
+      duplicates: this.duplicates,
+      reordered: this.reordered,
+      jumps: this.jumps,
+      firstSeq: this.firstSeq,
+      lastSeq: this.highSeq,
+      receivedTtl: this.receivedTtl,
+      originalTtl: this.originalTtl,
+      hops: this.receivedTtl === null ? null : this.originalTtl - this.receivedTtl,
+      receivedDscp: this.receivedDscp,
+      originalDscp: this.originalDscp,
+      remarked: this.receivedDscp === null ? null : this.receivedDscp !== this.originalDscp,
+      jitterMs: this.jitterNs / 1e6,
+      latencyMs: this.latencyCount === 0 ? null : {
+        min: this.latencyMinNs / 1e6,
+        avg: this.latencySumNs / this.latencyCount / 1e6,
+        max: this.latencyMaxNs / 1e6,
+      },
+      lossPercent,
+      lastArrivalNs: this.lastArrivalNs,
+    };
+  }
+
+  #addLost(n: number): void {
+    this.lost += n;
+    this.lostDelta = n;
+  }
+
+  /** Moves the window's top forward by `d` (> 0), clearing the positions it enters. */
+  #advance(d: number): void {
+    const window = this.window;
+    const mask = this.#mask;
+    if (d > mask) {
+      window.fill(0);
+      this.highPos = (this.highPos + d) & mask;
+      return;
+    }
+    let pos = (this.highPos + 1) & mask;
+    let left = d;
+    while (left > 0) {
+      const bit = pos & 31;
+      const word = pos >>> 5;
+      if (bit === 0 && left >= 32) {
+        window[word] = 0;
+        pos = (pos + 32) & mask;
+        left -= 32;
+      } else {
+        window[word] &= ~(1 << bit);
+        pos = (pos + 1) & mask;
+        left--;
+      }
+    }
+    this.highPos = (this.highPos + d) & mask;
+  }
+
+  #setBit(pos: number): void {
+    this.window[pos >>> 5] |= 1 << (pos & 31);
+  }
+}
+
+/**
+ * The sender ids in the table, at most `maxSenders`: a new one at a full table evicts the least
+ * recently active and reuses its entry. Counts restarts (a new sender id from a source address
+ * that already had one) and evictions.
+ *
+ * @example
+ * ```ts
+ * import { SenderTable } from "./_sender_state.ts";
+ * const table = new SenderTable(1, 64);
+ * table.add(1n, "10.0.0.1");
+ * table.add(2n, "10.0.0.1");
+ * table.restarts; // 1
+ * table.evicted; // 1
+ * table.size; // 1
+ * ```
+ */
+export class SenderTable {
+  readonly #maxSenders: number;
+  readonly #windowBits: number;
+  readonly #senders = new Map<bigint, SenderState>();
+  /** Source address → number of sender ids seen from it, in order of last new sender id. */
+  readonly #sources = new Map<string, number>();
+  #restarts = 0;
+  #evicted = 0;
+
+  /**
+   * Constructs a new instance.
+   *
+   * @param maxSenders Most sender ids kept.
+   * @param windowBits Size of each sender's duplicate window.
+   */
+  constructor(maxSenders: number, windowBits: number) {
+    this.#maxSenders = maxSenders;
+    this.#windowBits = windowBits;
+  }
+
+  /** Sender ids in the table now. */
+  get size(): number {
+    return this.#senders.size;
+  }
+
+  /** New sender ids from a source address that already had one. */
+  get restarts(): number {
+    return this.#restarts;
+  }
+
+  /** Sender ids evicted from the full table. */
+  get evicted(): number {
+    return this.#evicted;
+  }
+
+  /**
+   * The entry of a sender id.
+   *
+   * @param senderId The sender id.
+   * @returns The entry, or undefined when it is not in the table.
+   */
+  get(senderId: bigint): SenderState | undefined {
+    return this.#senders.get(senderId);
+  }
+
+  /** The senders, in order of first appearance. */
+  values(): IterableIterator<SenderState> {
+    return this.#senders.values();
+  }
+
+  /** Adds a sender id not in the table (evicting the least recently active when full). */
+  add(senderId: bigint, source: string): SenderState {
+    const seen = this.#sources.get(source);
+    if (seen !== undefined) {
+      this.#restarts++;
+      this.#sources.delete(source);
+    } else if (this.#sources.size >= this.#maxSenders) {
+      // Forget the source whose last new sender id is oldest (Map keeps insertion order).
+      const oldest = this.#sources.keys().next();
+      if (!oldest.done) this.#sources.delete(oldest.value);
+    }
+    this.#sources.set(source, (seen ?? 0) + 1);
+
+    let state: SenderState | undefined;
+    if (this.#senders.size >= this.#maxSenders) {
+      let oldestKey: bigint | undefined;
+      let oldestState: SenderState | undefined;
+      for (const [key, candidate] of this.#senders) {
+        if (oldestState === undefined || candidate.lastArrivalNs < oldestState.lastArrivalNs) {
+          oldestKey = key;
+          oldestState = candidate;
+        }
+      }
+      if (oldestKey !== undefined) {
+        this.#senders.delete(oldestKey);
+        this.#evicted++;
+        state = oldestState;
+      }
+    }
+    state ??= new SenderState(this.#windowBits);
+    state.reset(senderId, source);
+    this.#senders.set(senderId, state);
+    return state;
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * The `status`, `totals`, `senders` and `gaps` members of the `mcast-receive --json` summary
+ * (CONTRACT "mcast-receive"), built from a {@linkcode ReceiverStats}: the contract's key names
+ * and JSON types, u64 values that stay exact, DSCP names, ISO-8601 dates, rounded figures.
+ * `ReceiverStats.prototype.summary()` delegates here.
+ *
+ * @module
+ */
+
+import { dscpName } from "./dscp.ts";
+import { formatSenderId } from "./mcas.ts";
+import type { ReceiverStats, ReceiverStatus } from "./receiver_stats.ts";
+import { round } from "./_numbers.ts";
+
+/** A u64 in JSON: a number when it is at most 2^53 − 1, else its decimal digits as a string. */
+export type JsonU64 = number | string;
+
+/** A DSCP in JSON: its name where one exists (`"ef"`, `"af41"`, `"be"`), else the number. */
+export type JsonDscp = string | number;
+
+/** `totals` of the `mcast-receive --json` summary. */
+export interface TotalsJson {
+  /** MCAS datagrams, duplicates included. */
+  packets: number;
+  /** Bytes of MCAS datagrams. */
+  bytes: number;
+  /** Sequence numbers lost. */
+  lost: number;
+  /** Duplicates. */
+  duplicates: number;
+  /** Reordered. */
+  reordered: number;
+  /** Sender restarts. */
+  restarts: number;
+  /** Foreign datagrams. */
+  foreign: number;
+  /** Stalls. */
+  stalls: number;
+}
+
+/** One element of `senders` in the `mcast-receive --json` summary. */
+export interface SenderJson {
+  /** 16 hex digits. */
+  sender_id: string;
+  /** Source address. */
+  source: string;
+  /** Datagrams, duplicates included. */
+  packets: number;
+  /** Sequence numbers lost. */
+  lost: number;
+  /** Duplicates. */
+  duplicates: number;
+  /** Reordered. */
+  reordered: number;
+  /** Lowest sequence number seen (see {@linkcode JsonU64}). */
+  first_seq: JsonU64;
+  /** Highest sequence number seen (see {@linkcode JsonU64}). */
+  last_seq: JsonU64;
+  /** TTL on arrival, as set by the sender, and the difference. */
+  ttl: { received: number | null; original: number; hops: number | null };
+  /** DSCP on arrival, as set by the sender, and whether they differ. */
+  dscp: { received: JsonDscp | null; original: JsonDscp; remarked: boolean | null };
+  /** RFC 3550 interarrival jitter, milliseconds, rounded to microseconds. */
+  jitter_ms: number;
+}
+
+/** One element of `gaps` in the `mcast-receive --json` summary. */
+export interface GapJson {
+  /** ISO-8601 UTC time the silence began, or null when it is outside the Date range. */
+  started_at: string | null;
+  /** Seconds it lasted (so far, if still going on), rounded to milliseconds. */
+  duration_s: number;
+}
+
+/** The part of the `mcast-receive --json` summary that the statistics produce. */
+export interface ReceiverSummaryJson {
+  /** Status now. */
+  status: ReceiverStatus;
+  /** Totals. */
+  totals: TotalsJson;
+  /** Senders in the table, in order of first appearance. */
+  senders: SenderJson[];
+  /** The gap log, oldest first. */
+  gaps: GapJson[];
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const NS_PER_S = 1_000_000_000;
+
+/**
+ * The `mcast-receive --json` members that a receiver's statistics produce, exactly as the
+ * contract shapes them. Same as {@linkcode ReceiverStats.prototype.summary}.
+ *
+ * @example
+ * ```ts
+ * import { ReceiverStats } from "./receiver_stats.ts";
+ * import { summarizeReceiver } from "./receiver_summary.ts";
+ * const stats = new ReceiverStats();
+ * const arrival = {
+ *   source: "10.0.0.1",
+ *   receivedTtl: 63,
+ *   receivedDscp: 10,
+ *   arrivalNs: 0n,
+ *   bytes: 32,
+ * };
+ * stats.record({ senderId: 0xffn, sequence: 0n, timestampNs: 0n, ttl: 64, dscp: 46 }, arrival);
+ * const { status, senders } = summarizeReceiver(stats);
+ * status; // "RECEIVING"
+ * senders[0].sender_id; // "00000000000000ff"
+ * senders[0].dscp; // { received: "af11", original: "ef", remarked: true }
+ * ```
+ *
+ * @param stats The statistics.
+ * @returns A fresh object, ready for `JSON.stringify`.
+ */
+export function summarizeReceiver(stats: ReceiverStats): ReceiverSummaryJson {
+  const totals = stats.totals();
+  const epochOffsetNs = stats.epochOffsetNs;
+  return {
+    status: stats.status,
+    totals: {
+      packets: totals.packets,
+      bytes: totals.bytes,
+      lost: totals.lost,
+      duplicates: totals.duplicates,
+      reordered: totals.reordered,
+      restarts: totals.restarts,
+      foreign: totals.foreign,
+      stalls: totals.stalls,
+    },
+    senders: stats.senders().map((s) => ({
+      sender_id: formatSenderId(BigInt.asUintN(64, s.senderId)),
+      source: s.source,
+      packets: s.packets,
+      lost: s.lost,
+      duplicates: s.duplicates,
+      reordered: s.reordered,
+      first_seq: jsonU64(s.firstSeq),
+      last_seq: jsonU64(s.lastSeq),
+      ttl: { received: s.receivedTtl, original: s.originalTtl, hops: s.hops },
+      dscp: {
+        received: s.receivedDscp === null ? null : jsonDscp(s.receivedDscp),
+        original: jsonDscp(s.originalDscp),
+        remarked: s.remarked,
+      },
+      jitter_ms: round(s.jitterMs, 3),
+    })),
+    gaps: stats.gaps().map((gap) => ({
+      started_at: isoTime(gap.startedNs + epochOffsetNs),
+      duration_s: round(Number(gap.durationNs) / NS_PER_S, 3),
+    })),
+  };
+}
+
+function jsonU64(value: bigint): JsonU64 {
+  return value >= 0n && value <= MAX_SAFE ? Number(value) : value.toString();
+}
+
+function jsonDscp(value: number): JsonDscp {
+  return Number.isInteger(value) && value >= 0 && value <= 63 ? dscpName(value) : value;
+}
+
+function isoTime(epochNs: bigint): string | null {
+  const ms = Number(epochNs / 1_000_000n);
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? null : date.toISOString();
+}
