@@ -4,7 +4,7 @@
 import { colors, formatBitrate, formatDuration, progressBar, sparkline } from "./_dashboard.ts";
 import { monotonicClock } from "../lib/pacer.ts";
 import type { Publication } from "../lib/publication.ts";
-import type { Rate } from "../lib/rate.ts";
+import { formatRate, type Rate } from "../lib/rate.ts";
 
 const NAME = "mcast-send";
 

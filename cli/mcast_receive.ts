@@ -44,7 +44,7 @@ import {
   type ParsedAddress,
 } from "../lib/address.ts";
 import { parseDscp } from "../lib/dscp.ts";
-import { InvalidValueError, MismatchError } from "../lib/errors.ts";
+import { InvalidValueError } from "../lib/errors.ts";
 import { ForcedMembershipVersion, validateMembershipVersion } from "../lib/igmp_version.ts";
 import { BatchRecorder } from "../lib/batch_recorder.ts";
 import { formatSenderId } from "../lib/mcas.ts";
@@ -60,10 +60,16 @@ import { readRouteInterface } from "../lib/proc_route.ts";
 import { ReceiverStats } from "../lib/receiver_stats.ts";
 import type { ReceiverSummaryJson } from "../lib/receiver_summary.ts";
 import { round } from "../lib/_numbers.ts";
-import { DEFAULT_PORT, Subscription } from "../lib/subscription.ts";
-import { PLATFORM } from "../ffi/constants.ts";
-import { listInterfaces, type NetworkInterface, resolveInterface } from "../ffi/interfaces.ts";
-import { clockNs } from "../ffi/socket.ts";
+import { DEFAULT_PORT } from "../lib/mcas.ts";
+import { Subscription } from "../lib/subscription.ts";
+import { monotonicNs, realtimeOffsetNs } from "../lib/clock.ts";
+import {
+  interfaceForGroup,
+  listInterfaces,
+  type NetworkInterface,
+  resolveInterface,
+} from "../lib/interfaces.ts";
+import { checkSource } from "../lib/source_filter.ts";
 
 const NAME = "mcast-receive";
 const TICK_MS = 250;
@@ -233,19 +239,7 @@ function parseGroup(text: string): ParsedAddress {
 function checkCombination(args: ReceiveArgs): { family: AddressFamily; version: number } {
   const family = args.group.family;
   const groupText = args.groupText;
-  if (args.source !== undefined) {
-    const source = parseAddress(args.source, { what: "source" });
-    if (source.family !== family) {
-      throw new MismatchError(
-        `address family of source for group ${groupText}`,
-        family,
-        source.family,
-      );
-    }
-    if (isMulticast(source.bytes) || source.bytes.every((b) => b === 0)) {
-      throw new InvalidValueError("source", args.source, `a unicast ${family} address`);
-    }
-  }
+  if (args.source !== undefined) checkSource(args.source, family);
   if (family === "IPv4" && args.mldVersion !== undefined) {
     throw new InvalidValueError(
       "--mld-version",
@@ -282,16 +276,10 @@ export async function main(args: string[]): Promise<number> {
   const parsed = parseArgs(args);
   if (parsed === null) return EXIT.ok; // --help / --version were handled by commander
   const { family, version } = checkCombination(parsed);
-  // An unknown interface is a usage error (InterfaceNotFoundError → exit 2), found before joining.
-  // A %zone on an IPv6 group names the interface too (Subscription checks that both agree).
-  const spec = parsed.interface ?? parsed.group.zone;
-  const chosen = spec === undefined ? routingInterface(parsed.group) : resolveInterface(spec);
-  if (parsed.interface !== undefined && parsed.group.zone !== undefined) {
-    const zone = resolveInterface(parsed.group.zone);
-    if (zone.index !== chosen?.index) {
-      throw new MismatchError(`interface of group ${parsed.groupText}`, zone.name, chosen?.name);
-    }
-  }
+  // An unknown interface is a usage error (InterfaceNotFoundError → exit 2), found before joining;
+  // a %zone on an IPv6 group names the interface too, and both must agree.
+  const named = interfaceForGroup(parsed.group, parsed.interface);
+  const chosen = named.index === 0 ? routingInterface(parsed.group) : resolveInterface(named.index);
   const explicitVersion = family === "IPv4"
     ? parsed.igmpVersion !== undefined
     : parsed.mldVersion !== undefined;
@@ -360,7 +348,7 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
     });
     // Arrivals go on CLOCK_MONOTONIC, the clock MCAS senders stamp: a sender on this host then
     // has a one-way latency; the offset turns arrival times back into dates for the gap log.
-    const clockOffsetNs = clockNs(PLATFORM.CLOCK_REALTIME) - clockNs(PLATFORM.CLOCK_MONOTONIC);
+    const clockOffsetNs = realtimeOffsetNs();
     const stats = new ReceiverStats({
       stallTimeoutS: args.stallTimeout,
       sharedClock: true,
@@ -404,7 +392,7 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
     };
 
     const tick = () => {
-      stats.tick(clockNs(PLATFORM.CLOCK_MONOTONIC));
+      stats.tick(monotonicNs());
       const t = stats.totals();
       rate.sample(performance.now(), t.packets + t.foreign, t.bytes + t.foreignBytes);
       // Durations beyond what one timer can hold (about 24.8 days) end here.

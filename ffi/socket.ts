@@ -22,6 +22,7 @@ import { SocketError } from "./errors.ts";
 import { groupReq, groupSourceReq, ipMreqn, ipMreqSource } from "./group_req.ts";
 import { readInterfaces } from "./interfaces.ts";
 import { libc, type LibcSymbols } from "./libc.ts";
+import { Membership } from "./membership.ts";
 import type { MessageBatch, ReceivedBatch } from "./msghdr.ts";
 import { waitForFd } from "./poll.ts";
 import {
@@ -78,59 +79,6 @@ export interface ReceiveBatchOptions {
    * @default {false}
    */
   singleMessages?: boolean;
-}
-
-/**
- * One multicast membership of a socket (a joined group, a joined source, or a blocked source),
- * kept so that the matching leave uses the same request and the same call family.
- */
-export class Membership {
-  readonly #socket: UdpSocket;
-  readonly #level: number;
-  readonly #leave: number;
-  readonly #leaveLabel: string;
-  readonly #request: Uint8Array;
-  readonly #describe: string;
-  #active = true;
-
-  /**
-   * Internal: made by the join methods of {@linkcode UdpSocket}.
-   *
-   * @param socket The socket it belongs to.
-   * @param leave The level, option and option name that undo it, and its request.
-   * @param describe What it is, for error messages.
-   */
-  constructor(
-    socket: UdpSocket,
-    leave: { level: number; option: number; label: string; request: Uint8Array },
-    describe: string,
-  ) {
-    this.#socket = socket;
-    this.#level = leave.level;
-    this.#leave = leave.option;
-    this.#leaveLabel = leave.label;
-    this.#request = leave.request;
-    this.#describe = describe;
-  }
-
-  /** True until {@linkcode Membership.leave} (or the socket's close). */
-  get active(): boolean {
-    return this.#active && !this.#socket.closed;
-  }
-
-  /**
-   * Undoes the join (or the block). Does nothing when already left or the socket is closed.
-   *
-   * @throws {SocketError} When the kernel refuses the leave.
-   */
-  leave(): void {
-    if (!this.active) return;
-    this.#active = false;
-    this.#socket.setStruct(this.#level, this.#leave, this.#request, {
-      label: this.#leaveLabel,
-      value: this.#describe,
-    });
-  }
 }
 
 /**
@@ -601,6 +549,8 @@ export class UdpSocket implements Disposable {
     forgotten.unregister(this);
   }
 }
+
+export { Membership };
 
 function localEndpointOf(fd: number): DecodedEndpoint {
   storage.fill(0);

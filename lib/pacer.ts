@@ -11,7 +11,8 @@
  * @module
  */
 
-import { monotonicNs, sleepUntilMonotonic } from "../ffi/clock.ts";
+import { sleepUntilMonotonic } from "../ffi/clock.ts";
+import { monotonicNs } from "./clock.ts";
 
 /** A monotonic clock that can also sleep until an absolute time. */
 export interface PacerClock {

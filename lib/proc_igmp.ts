@@ -33,7 +33,7 @@ import { readKernelFile } from "../ffi/procfs.ts";
 import { PermissionError } from "./errors.ts";
 import { readForcedVersion } from "./igmp_version.ts";
 import { validInterfaceName } from "./sysctl.ts";
-import { HOST_LITTLE_ENDIAN } from "./_byte_order.ts";
+import { LITTLE_ENDIAN } from "../ffi/constants.ts";
 import { ipv4FromWord, ipv6FromHex, procLines, procRows } from "./_proc_fields.ts";
 
 /** One group line of `/proc/net/igmp`. */
@@ -190,7 +190,7 @@ export interface ReadMulticastStateOptions {
  * @returns The interfaces, in file order.
  */
 export function parseIgmp(text: string, options: ParseIgmpOptions = {}): IgmpInterfaceEntry[] {
-  const littleEndian = options.littleEndian ?? HOST_LITTLE_ENDIAN;
+  const littleEndian = options.littleEndian ?? LITTLE_ENDIAN;
   const result: IgmpInterfaceEntry[] = [];
   let current: IgmpInterfaceEntry | null = null;
   for (const line of procLines(text)) {

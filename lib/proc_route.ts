@@ -20,7 +20,7 @@
 
 import { type AddressFamily, parseAddress, type ParsedAddress } from "./address.ts";
 import { readKernelFile } from "../ffi/procfs.ts";
-import { HOST_LITTLE_ENDIAN } from "./_byte_order.ts";
+import { LITTLE_ENDIAN } from "../ffi/constants.ts";
 import { ipv4FromWord, ipv6FromHex, procRows } from "./_proc_fields.ts";
 
 /** `RTF_UP`: the route is usable. */
@@ -82,7 +82,7 @@ export interface ReadRouteInterfaceOptions extends ParseRouteTableOptions {
  * @returns The routes, in file order.
  */
 export function parseRouteTable(text: string, options: ParseRouteTableOptions = {}): RouteEntry[] {
-  const littleEndian = options.littleEndian ?? HOST_LITTLE_ENDIAN;
+  const littleEndian = options.littleEndian ?? LITTLE_ENDIAN;
   const result: RouteEntry[] = [];
   for (const f of procRows(text)) {
     if (f.length < 8) continue;
