@@ -29,7 +29,8 @@ import { ReceiverStats } from "../lib/receiver_stats.ts";
 import { BatchRecorder } from "../lib/batch_recorder.ts";
 import { Subscription } from "../lib/subscription.ts";
 import { PLATFORM } from "../ffi/constants.ts";
-import { clockNs, waitForFd } from "../ffi/socket.ts";
+import { clockNs } from "../ffi/clock.ts";
+import { waitForFd } from "../ffi/poll.ts";
 
 /** What `run.ts` asks a worker to do (passed as one JSON argument). */
 export interface WorkerRequest {

@@ -6,30 +6,23 @@ import { PLATFORM } from "../ffi/constants.ts";
 import { check } from "../ffi/errno.ts";
 import { libc } from "../ffi/libc.ts";
 import { MessageBatch, ReceivedMetadata } from "../ffi/msghdr.ts";
-import {
-  bindTo,
-  closeFd,
-  connectTo,
-  localEndpoint,
-  openUdpSocket,
-  setIntOption,
-  waitForFd,
-} from "../ffi/socket.ts";
+import { UdpSocket } from "../ffi/socket.ts";
 
-const rx = openUdpSocket("IPv4");
-bindTo(rx, { address: "127.0.0.1", port: 0 });
+const loopback = { family: "IPv4", bytes: Uint8Array.of(127, 0, 0, 1) } as const;
+const rx = UdpSocket.open("IPv4");
+rx.bind({ ...loopback, port: 0 });
 for (const option of [PLATFORM.IP_RECVTTL, PLATFORM.IP_RECVTOS, PLATFORM.IP_PKTINFO]) {
-  setIntOption(rx, PLATFORM.IPPROTO_IP, option, 1, "ancillary");
+  rx.setInt(PLATFORM.IPPROTO_IP, option, 1, "ancillary");
 }
-setIntOption(rx, PLATFORM.SOL_SOCKET, PLATFORM.SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS");
-const tx = openUdpSocket("IPv4");
-connectTo(tx, { address: "127.0.0.1", port: localEndpoint(rx).port });
-libc().send(tx, new Uint8Array(64), 64n, 0);
-await waitForFd(rx, PLATFORM.POLLIN, 1000);
+rx.setInt(PLATFORM.SOL_SOCKET, PLATFORM.SO_TIMESTAMPNS, 1, "SO_TIMESTAMPNS");
+const tx = UdpSocket.open("IPv4");
+tx.connect({ ...loopback, port: rx.localEndpoint().port });
+tx.send(new Uint8Array(64));
+await rx.wait(PLATFORM.POLLIN, 1000);
 const batch = new MessageBatch(1, 2048, { controlSize: 256, withNames: true });
-check(libc().recvmmsg(rx, batch.headers, 1, PLATFORM.MSG_DONTWAIT, null), "recvmmsg");
-closeFd(tx);
-closeFd(rx);
+check(libc().recvmmsg(rx.fd, batch.headers, 1, PLATFORM.MSG_DONTWAIT, null), "recvmmsg");
+tx.close();
+rx.close();
 const metadata = new ReceivedMetadata();
 batch.readMetadata(0, metadata);
 if (metadata.ttl < 0 || metadata.timestampNs < 0n) throw new Error("no ancillary data");

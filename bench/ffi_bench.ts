@@ -8,7 +8,7 @@
  */
 
 import { PLATFORM } from "../ffi/constants.ts";
-import { clockNs } from "../ffi/socket.ts";
+import { clockNs } from "../ffi/clock.ts";
 
 /** Calls per benchmark iteration. */
 export const OPS = 1000;

@@ -1,8 +1,8 @@
 /**
  * Private test helper for the `mcast-receive` tests: sends a scripted MCAS stream with known
  * truth to a group, out of one interface from one source address and socket, then exits. Built
- * on `lib/mcas.ts` and the ffi wrappers only, so the receiver tests do not depend on
- * `mcast-send`.
+ * on `lib/mcas.ts` and the socket seam only (through `../ffi/_sockets.ts`), so the receiver tests
+ * do not depend on `mcast-send`.
  *
  * ```
  * deno run --allow-all _mcas_sender.ts <group> [--interface lo] [--source A] [--port 19779]
@@ -29,19 +29,9 @@
 import { parseAddress } from "../../lib/address.ts";
 import { parseDscp } from "../../lib/dscp.ts";
 import { formatSenderId, McasEncoder, parseSenderId, randomSenderId } from "../../lib/mcas.ts";
-import { PLATFORM } from "../../ffi/constants.ts";
-import { ipMreqn } from "../../ffi/group_req.ts";
-import { resolveInterface } from "../../ffi/interfaces.ts";
-import {
-  bindTo,
-  clockNs,
-  closeFd,
-  connectTo,
-  openUdpSocket,
-  sendDatagram,
-  setIntOption,
-  setStructOption,
-} from "../../ffi/socket.ts";
+import { resolveInterface } from "../../lib/interfaces.ts";
+import { monotonicNs } from "../../ffi/clock.ts";
+import { openMulticastSender } from "../ffi/_sockets.ts";
 
 /** One step of a plan. */
 export type PlanStep =
@@ -99,66 +89,51 @@ async function run(): Promise<void> {
   const count = Number(options.get("count") ?? 10);
   const steps = parsePlan(options.get("plan") ?? `id=random:0-${count - 1}`);
 
-  const fd = openUdpSocket(v6 ? "IPv6" : "IPv4", { nonBlocking: false });
-  try {
-    if (v6) {
-      setIntOption(fd, PLATFORM.IPPROTO_IPV6, PLATFORM.IPV6_MULTICAST_IF, iface.index, "IF");
-      setIntOption(fd, PLATFORM.IPPROTO_IPV6, PLATFORM.IPV6_MULTICAST_HOPS, ttl, "HOPS");
-      setIntOption(fd, PLATFORM.IPPROTO_IPV6, PLATFORM.IPV6_TCLASS, dscp << 2, "TCLASS");
-    } else {
-      setStructOption(
-        fd,
-        PLATFORM.IPPROTO_IP,
-        PLATFORM.IP_MULTICAST_IF,
-        ipMreqn("0.0.0.0", source, iface.index),
-        { label: "IP_MULTICAST_IF", value: iface.name },
-      );
-      setIntOption(fd, PLATFORM.IPPROTO_IP, PLATFORM.IP_MULTICAST_TTL, ttl, "IP_MULTICAST_TTL");
-      setIntOption(fd, PLATFORM.IPPROTO_IP, PLATFORM.IP_TOS, dscp << 2, "IP_TOS");
+  using socket = openMulticastSender({
+    group,
+    port,
+    source,
+    ifindex: iface.index,
+    ttl,
+    tos: dscp << 2,
+  });
+  const foreignDatagram = new TextEncoder().encode("not an MCAS datagram, just noise".repeat(4));
+  const encoders = new Map<bigint, McasEncoder>();
+  let mcas = 0;
+  let foreign = 0;
+  const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+  for (const step of steps) {
+    if (step.kind === "pause") {
+      await pause(step.ms);
+      continue;
     }
-    bindTo(fd, { address: source, port: 0 });
-    connectTo(fd, { address: group, port });
-
-    const foreignDatagram = new TextEncoder().encode("not an MCAS datagram, just noise".repeat(4));
-    const encoders = new Map<bigint, McasEncoder>();
-    let mcas = 0;
-    let foreign = 0;
-    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-    for (const step of steps) {
-      if (step.kind === "pause") {
-        await pause(step.ms);
-        continue;
-      }
-      if (step.kind === "foreign") {
-        for (let i = 0; i < step.count; i++) {
-          if (sendDatagram(fd, foreignDatagram) !== foreignDatagram.length) {
-            throw new Error("Short");
-          }
-          foreign++;
-          if (intervalMs > 0) await pause(intervalMs);
+    if (step.kind === "foreign") {
+      for (let i = 0; i < step.count; i++) {
+        if (socket.send(foreignDatagram) !== foreignDatagram.length) {
+          throw new Error("Short");
         }
-        continue;
-      }
-      let encoder = encoders.get(step.senderId);
-      if (encoder === undefined) {
-        encoder = new McasEncoder(size, { ttl, dscp, senderId: step.senderId });
-        encoders.set(step.senderId, encoder);
-      }
-      for (const sequence of step.sequences) {
-        const datagram = encoder.encode(sequence, clockNs(PLATFORM.CLOCK_MONOTONIC));
-        if (sendDatagram(fd, datagram) !== datagram.length) throw new Error("Short send");
-        mcas++;
+        foreign++;
         if (intervalMs > 0) await pause(intervalMs);
       }
+      continue;
     }
-    console.log(JSON.stringify({
-      mcas,
-      foreign,
-      sender_ids: [...encoders.keys()].map(formatSenderId),
-    }));
-  } finally {
-    closeFd(fd);
+    let encoder = encoders.get(step.senderId);
+    if (encoder === undefined) {
+      encoder = new McasEncoder(size, { ttl, dscp, senderId: step.senderId });
+      encoders.set(step.senderId, encoder);
+    }
+    for (const sequence of step.sequences) {
+      const datagram = encoder.encode(sequence, monotonicNs());
+      if (socket.send(datagram) !== datagram.length) throw new Error("Short send");
+      mcas++;
+      if (intervalMs > 0) await pause(intervalMs);
+    }
   }
+  console.log(JSON.stringify({
+    mcas,
+    foreign,
+    sender_ids: [...encoders.keys()].map(formatSenderId),
+  }));
 }
 
 if (import.meta.main) {

@@ -56,6 +56,8 @@ Deno.test("Linux socket constants are the kernel's numbers", () => {
     MCAST_LEAVE_GROUP: 45,
     MCAST_JOIN_SOURCE_GROUP: 46,
     MCAST_LEAVE_SOURCE_GROUP: 47,
+    MCAST_BLOCK_SOURCE: 43,
+    MCAST_UNBLOCK_SOURCE: 44,
     IPV6_MULTICAST_IF: 17,
     IPV6_MULTICAST_HOPS: 18,
     IPV6_MULTICAST_LOOP: 19,
@@ -75,6 +77,10 @@ Deno.test("Linux socket constants are the kernel's numbers", () => {
     CLOCK_MONOTONIC: 1,
     TIMER_ABSTIME: 1,
     IFNAMSIZ: 16,
+    IFF_UP: 0x1,
+    IFF_LOOPBACK: 0x8,
+    IFF_RUNNING: 0x40,
+    IFF_MULTICAST: 0x1000,
   };
   const actual = Object.fromEntries(
     Object.keys(expected).map((key) => [key, LINUX[key as keyof PlatformTable]]),

@@ -7,7 +7,8 @@ import { PLATFORM as P } from "../../ffi/constants.ts";
 import { check, errnoName, lastErrno, socketError } from "../../ffi/errno.ts";
 import { libc } from "../../ffi/libc.ts";
 import { MessageBatch } from "../../ffi/msghdr.ts";
-import { bindTo, closeFd, openUdpSocket } from "../../ffi/socket.ts";
+import { UdpSocket } from "../../ffi/socket.ts";
+import { bindTo } from "./_sockets.ts";
 
 Deno.test("errnoName names known numbers and spells out unknown ones", () => {
   assert.equal(errnoName(P.errno.EINVAL), "EINVAL");
@@ -62,25 +63,22 @@ Deno.test("check throws the real errno of a failed call: close(-1) is EBADF", ()
 });
 
 Deno.test("check turns EAGAIN from a receive on an empty non-blocking socket into WouldBlockError", () => {
-  const fd = openUdpSocket("IPv4");
+  using socket = UdpSocket.open("IPv4");
+  const fd = socket.fd;
   const batch = new MessageBatch(1, 64);
-  try {
-    bindTo(fd, { address: "127.0.0.1", port: 0 });
-    const result = libc().recvmmsg(fd, batch.headers, batch.count, 0, null);
-    assert.equal(result, -1);
-    assert.equal(lastErrno(), P.errno.EAGAIN);
-    assert.throws(
-      () => check(libc().recvmmsg(fd, batch.headers, batch.count, 0, null), "recvmmsg", fd),
-      (error: unknown) => {
-        assert.ok(error instanceof WouldBlockError);
-        assert.equal(error.errnoName, "EAGAIN");
-        assert.equal(error.errno, P.errno.EAGAIN);
-        assert.equal(error.syscall, "recvmmsg");
-        assert.equal(error.message, `Failed to recvmmsg: EAGAIN (errno ${P.errno.EAGAIN}): ${fd}`);
-        return true;
-      },
-    );
-  } finally {
-    closeFd(fd);
-  }
+  bindTo(socket, "127.0.0.1", 0);
+  const result = libc().recvmmsg(fd, batch.headers, batch.count, 0, null);
+  assert.equal(result, -1);
+  assert.equal(lastErrno(), P.errno.EAGAIN);
+  assert.throws(
+    () => check(libc().recvmmsg(fd, batch.headers, batch.count, 0, null), "recvmmsg", fd),
+    (error: unknown) => {
+      assert.ok(error instanceof WouldBlockError);
+      assert.equal(error.errnoName, "EAGAIN");
+      assert.equal(error.errno, P.errno.EAGAIN);
+      assert.equal(error.syscall, "recvmmsg");
+      assert.equal(error.message, `Failed to recvmmsg: EAGAIN (errno ${P.errno.EAGAIN}): ${fd}`);
+      return true;
+    },
+  );
 });

@@ -1,32 +1,31 @@
-// Tests of the socket wrappers on loopback (unicast on 127.0.0.1 / ::1 only), plus one lab test
-// where a send buffer really fills (../lib/_lab_peers.ts `blockedEgress`), for EAGAIN and POLLOUT.
+// Tests of the socket seam, UdpSocket, on loopback (unicast on 127.0.0.1 / ::1, and multicast
+// joins on `lo` only), plus one lab test where a send buffer really fills
+// (../lib/_lab_peers.ts `blockedEgress`), for WOULD_BLOCK and POLLOUT.
 
 import assert from "node:assert/strict";
-import { SocketError } from "../../lib/errors.ts";
+import { formatAddress } from "../../lib/address.ts";
+import { InvalidValueError, SocketError } from "../../lib/errors.ts";
 import { PLATFORM as P } from "../../ffi/constants.ts";
+import { ipMreqn } from "../../ffi/group_req.ts";
 import { libc } from "../../ffi/libc.ts";
-import {
-  bindTo,
-  clockNs,
-  closeFd,
-  connectTo,
-  getIntOption,
-  isNonBlocking,
-  localEndpoint,
-  openUdpSocket,
-  sendDatagram,
-  setIntOption,
-  setNonBlocking,
-  sleepUntilMonotonic,
-  waitForFd,
-} from "../../ffi/socket.ts";
+import { ReceivedBatch } from "../../ffi/msghdr.ts";
+import { UdpSocket, WOULD_BLOCK } from "../../ffi/socket.ts";
 import { labTest } from "../lab/mod.ts";
 import { blockedEgress, peerSteps, unblockEgress } from "../lib/_lab_peers.ts";
-import { fdIsOpen } from "../lib/_loopback.ts";
+import { fdIsOpen, freshGroup, freshPort, LO } from "../lib/_loopback.ts";
+import {
+  bindTo,
+  connectTo,
+  localAddress,
+  openMulticastSender,
+  rawAddress,
+  rawEndpoint,
+} from "./_sockets.ts";
 
 const BLOCKED_PEER = new URL("./_blocked_socket.ts", import.meta.url).pathname;
 const F_GETFD = 1; // Linux <fcntl.h>; not in the platform table (nothing else needs it)
 const FD_CLOEXEC = 1;
+const AF_UNIX = 1; // Linux <sys/socket.h>; only this test makes one
 
 /** Asserts that `fn` throws a SocketError with this call, errno name and message. */
 function assertSocketError(fn: () => unknown, syscall: string, errnoName: string, message: string) {
@@ -44,89 +43,201 @@ function assertSocketError(fn: () => unknown, syscall: string, errnoName: string
 async function withSockets(
   count: number,
   family: "IPv4" | "IPv6",
-  fn: (fds: number[]) => void | Promise<void>,
+  fn: (sockets: UdpSocket[]) => void | Promise<void>,
 ): Promise<void> {
-  const fds = Array.from({ length: count }, () => openUdpSocket(family));
+  const sockets = Array.from({ length: count }, () => UdpSocket.open(family));
   try {
-    await fn(fds);
+    await fn(sockets);
   } finally {
-    for (const fd of fds) closeFd(fd);
+    for (const socket of sockets) socket.close();
   }
 }
 
 /** A receiver bound to 127.0.0.1 on a free port and a sender connected to it. */
-function loopbackPair(fds: number[]): { rx: number; tx: number; port: number } {
-  const [rx, tx] = fds;
-  bindTo(rx, { address: "127.0.0.1", port: 0 });
-  const { port } = localEndpoint(rx);
-  connectTo(tx, { address: "127.0.0.1", port });
+function loopbackPair(sockets: UdpSocket[]): { rx: UdpSocket; tx: UdpSocket; port: number } {
+  const [rx, tx] = sockets;
+  bindTo(rx, "127.0.0.1", 0);
+  const { port } = rx.localEndpoint();
+  connectTo(tx, "127.0.0.1", port);
   return { rx, tx, port };
 }
 
-Deno.test("openUdpSocket is non-blocking and close-on-exec unless asked to block", () => {
+/** Gives the kernel a moment, then receives everything queued; returns the sources, sorted. */
+async function sourcesQueued(socket: UdpSocket, settleMs = 100): Promise<string[]> {
+  await new Promise((resolve) => setTimeout(resolve, settleMs));
+  const batch = new ReceivedBatch(16, 64, { formatAddress });
+  const sources: string[] = [];
+  while (socket.receiveBatch(batch) > 0) {
+    for (let i = 0; i < batch.length; i++) sources.push(batch.sourceAddress(i));
+  }
+  return sources.sort();
+}
+
+Deno.test("UdpSocket.open is non-blocking and close-on-exec unless asked to block", () => {
   for (const family of ["IPv4", "IPv6"] as const) {
-    const fd = openUdpSocket(family);
-    const blocking = openUdpSocket(family, { nonBlocking: false });
+    const socket = UdpSocket.open(family);
+    const blocking = UdpSocket.open(family, { nonBlocking: false });
     try {
-      assert.ok(fd >= 0);
-      assert.ok(isNonBlocking(fd));
-      assert.equal(libc().fcntl(fd, F_GETFD, 0) & FD_CLOEXEC, FD_CLOEXEC);
-      assert.equal(libc().fcntl(blocking, F_GETFD, 0) & FD_CLOEXEC, FD_CLOEXEC);
-      assert.ok(!isNonBlocking(blocking));
-      setNonBlocking(blocking);
-      assert.ok(isNonBlocking(blocking));
-      setNonBlocking(blocking);
-      assert.ok(isNonBlocking(blocking), "setting it twice is harmless");
-      assert.deepEqual(localEndpoint(fd), {
+      assert.ok(socket.fd >= 0);
+      assert.equal(socket.family, family);
+      assert.equal(socket.label, `fd ${socket.fd}`);
+      assert.equal(socket.closed, false);
+      assert.ok(socket.isNonBlocking());
+      assert.equal(libc().fcntl(socket.fd, F_GETFD, 0) & FD_CLOEXEC, FD_CLOEXEC);
+      assert.equal(libc().fcntl(blocking.fd, F_GETFD, 0) & FD_CLOEXEC, FD_CLOEXEC);
+      assert.ok(!blocking.isNonBlocking());
+      blocking.setNonBlocking();
+      assert.ok(blocking.isNonBlocking());
+      blocking.setNonBlocking();
+      assert.ok(blocking.isNonBlocking(), "setting it twice is harmless");
+      assert.deepEqual(socket.localEndpoint(), {
         family,
-        address: family === "IPv4" ? "0.0.0.0" : "::",
+        bytes: new Uint8Array(family === "IPv4" ? 4 : 16),
         port: 0,
         scopeId: 0,
       });
     } finally {
-      closeFd(fd);
-      closeFd(blocking);
+      socket.close();
+      blocking.close();
     }
   }
+  const closed = UdpSocket.open("IPv4");
+  closed.close();
   assertSocketError(
-    () => isNonBlocking(-1),
+    () => closed.isNonBlocking(),
     "fcntl(F_GETFL)",
     "EBADF",
     "Failed to fcntl(F_GETFL): EBADF (errno 9): -1",
   );
+  using labelled = UdpSocket.open("IPv6", { label: "the v6 one" });
+  assert.equal(labelled.label, "the v6 one");
 });
 
-Deno.test("closeFd closes, and names the fd it could not close", () => {
-  const fd = openUdpSocket("IPv4");
+Deno.test("close closes, is safe twice, and names the fd it could not close", () => {
+  const socket = UdpSocket.open("IPv4");
+  const fd = socket.fd;
   assert.ok(fdIsOpen(fd));
-  closeFd(fd);
+  socket.close();
   assert.ok(!fdIsOpen(fd));
-  assertSocketError(() => closeFd(-1), "close", "EBADF", "Failed to close: EBADF (errno 9): -1");
+  assert.equal(socket.closed, true);
+  assert.equal(socket.fd, -1);
+  socket.close(); // the second call does nothing
+  socket[Symbol.dispose]();
+  assert.equal(socket.closed, true);
+
+  const robbed = UdpSocket.open("IPv4");
+  const robbedFd = robbed.fd;
+  assert.equal(libc().close(robbedFd), 0); // closed behind the socket's back
+  assertSocketError(
+    () => robbed.close(),
+    "close",
+    "EBADF",
+    `Failed to close: EBADF (errno 9): ${robbedFd}`,
+  );
+  assert.equal(robbed.closed, true, "the descriptor is gone either way");
+  robbed.close(); // and the next close does nothing
+});
+
+Deno.test("release hands the open fd to the caller; close afterwards does nothing", () => {
+  const socket = UdpSocket.open("IPv4", { label: "moved out" });
+  const fd = socket.fd;
+  const released = socket.release();
+  assert.equal(released, fd);
+  assert.equal(socket.closed, true);
+  assert.equal(socket.fd, -1);
+  socket.close();
+  assert.ok(fdIsOpen(fd), "close after release leaves the fd open");
+  const closed = UdpSocket.open("IPv4", { label: "closed one" });
+  closed.close();
+  for (const [gone, label] of [[socket, "moved out"], [closed, "closed one"]] as const) {
+    assertSocketError(
+      () => gone.release(),
+      "release",
+      "EBADF",
+      `Failed to release: EBADF (errno 9): ${label}`,
+    );
+  }
+  const owner = UdpSocket.adopt(released);
+  assert.equal(owner.family, "IPv4");
+  assert.ok(owner.isNonBlocking(), "still the socket it was");
+  owner.close();
+  assert.ok(!fdIsOpen(fd));
+});
+
+Deno.test("adopt takes a socket made elsewhere, reading its family", () => {
+  for (const [domain, family] of [[P.AF_INET, "IPv4"], [P.AF_INET6, "IPv6"]] as const) {
+    const fd = libc().socket(domain, P.SOCK_DGRAM, 0);
+    assert.ok(fd >= 0);
+    const socket = UdpSocket.adopt(fd);
+    assert.equal(socket.fd, fd);
+    assert.equal(socket.family, family);
+    assert.equal(socket.label, `fd ${fd}`);
+    assert.ok(!socket.isNonBlocking(), "adopt does not change the blocking mode");
+    bindTo(socket, family === "IPv4" ? "127.0.0.1" : "::1", 0);
+    assert.equal(localAddress(socket), family === "IPv4" ? "127.0.0.1" : "::1");
+    socket.close();
+    assert.ok(!fdIsOpen(fd), "the adopter closes it");
+  }
+  const labelled = UdpSocket.open("IPv4");
+  const fd = labelled.release();
+  const named = UdpSocket.adopt(fd, "the caller's socket");
+  assert.equal(named.label, "the caller's socket");
+  named.close();
+
+  assertSocketError(
+    () => UdpSocket.adopt(-1),
+    "getsockname",
+    "EBADF",
+    "Failed to getsockname: EBADF (errno 9): -1",
+  );
+  const fileFd = libc().open(new TextEncoder().encode(`${Deno.execPath()}\0`), 0);
+  assert.ok(fileFd >= 0);
+  try {
+    assertSocketError(
+      () => UdpSocket.adopt(fileFd),
+      "getsockname",
+      "ENOTSOCK",
+      `Failed to getsockname: ENOTSOCK (errno 88): ${fileFd}`,
+    );
+  } finally {
+    libc().close(fileFd);
+  }
+  const unix = libc().socket(AF_UNIX, P.SOCK_DGRAM, 0);
+  try {
+    assert.throws(() => UdpSocket.adopt(unix), (error: unknown) => {
+      assert.ok(error instanceof InvalidValueError, String(error));
+      assert.equal(error.message, "Invalid sockaddr family: 1 (expected AF_INET or AF_INET6)");
+      return true;
+    });
+    assert.ok(fdIsOpen(unix), "a refused fd stays the caller's");
+  } finally {
+    libc().close(unix);
+  }
 });
 
 Deno.test("int options round-trip; Linux doubles buffer sizes; bad values name the option", () =>
-  withSockets(1, "IPv4", ([fd]) => {
-    const get = (level: number, name: number) => getIntOption(fd, level, name, "test");
+  withSockets(1, "IPv4", ([socket]) => {
+    const get = (level: number, name: number) => socket.getInt(level, name, "test");
     assert.equal(get(P.IPPROTO_IP, P.IP_MULTICAST_TTL), 1, "the default multicast TTL");
-    setIntOption(fd, P.IPPROTO_IP, P.IP_MULTICAST_TTL, 7, "IP_MULTICAST_TTL");
+    socket.setInt(P.IPPROTO_IP, P.IP_MULTICAST_TTL, 7, "IP_MULTICAST_TTL");
     assert.equal(get(P.IPPROTO_IP, P.IP_MULTICAST_TTL), 7);
-    setIntOption(fd, P.IPPROTO_IP, P.IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
+    socket.setInt(P.IPPROTO_IP, P.IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
     assert.equal(get(P.IPPROTO_IP, P.IP_MULTICAST_LOOP), 0);
-    setIntOption(fd, P.IPPROTO_IP, P.IP_TOS, 0x88, "IP_TOS");
+    socket.setInt(P.IPPROTO_IP, P.IP_TOS, 0x88, "IP_TOS");
     assert.equal(get(P.IPPROTO_IP, P.IP_TOS), 0x88);
-    setIntOption(fd, P.SOL_SOCKET, P.SO_RCVBUF, 65536, "SO_RCVBUF");
+    socket.setInt(P.SOL_SOCKET, P.SO_RCVBUF, 65536, "SO_RCVBUF");
     assert.equal(get(P.SOL_SOCKET, P.SO_RCVBUF), 131072);
-    setIntOption(fd, P.SOL_SOCKET, P.SO_SNDBUF, 8192, "SO_SNDBUF");
+    socket.setInt(P.SOL_SOCKET, P.SO_SNDBUF, 8192, "SO_SNDBUF");
     assert.equal(get(P.SOL_SOCKET, P.SO_SNDBUF), 16384);
     assertSocketError(
-      () => setIntOption(fd, P.IPPROTO_IP, P.IP_MULTICAST_TTL, 300, "IP_MULTICAST_TTL"),
+      () => socket.setInt(P.IPPROTO_IP, P.IP_MULTICAST_TTL, 300, "IP_MULTICAST_TTL"),
       "setsockopt(IP_MULTICAST_TTL)",
       "EINVAL",
       "Failed to setsockopt(IP_MULTICAST_TTL): EINVAL (errno 22): 300",
     );
     assert.equal(get(P.IPPROTO_IP, P.IP_MULTICAST_TTL), 7, "a refused value changes nothing");
     assertSocketError(
-      () => getIntOption(fd, P.IPPROTO_IP, 9999, "BOGUS"),
+      () => socket.getInt(P.IPPROTO_IP, 9999, "BOGUS"),
       "getsockopt(BOGUS)",
       "ENOPROTOOPT",
       "Failed to getsockopt(BOGUS): ENOPROTOOPT (errno 92)",
@@ -134,53 +245,87 @@ Deno.test("int options round-trip; Linux doubles buffer sizes; bad values name t
   }));
 
 Deno.test("IPv6 int options round-trip", () =>
-  withSockets(1, "IPv6", ([fd]) => {
-    setIntOption(fd, P.IPPROTO_IPV6, P.IPV6_MULTICAST_HOPS, 9, "IPV6_MULTICAST_HOPS");
-    assert.equal(getIntOption(fd, P.IPPROTO_IPV6, P.IPV6_MULTICAST_HOPS, "hops"), 9);
-    setIntOption(fd, P.IPPROTO_IPV6, P.IPV6_V6ONLY, 1, "IPV6_V6ONLY");
-    assert.equal(getIntOption(fd, P.IPPROTO_IPV6, P.IPV6_V6ONLY, "v6only"), 1);
+  withSockets(1, "IPv6", ([socket]) => {
+    socket.setInt(P.IPPROTO_IPV6, P.IPV6_MULTICAST_HOPS, 9, "IPV6_MULTICAST_HOPS");
+    assert.equal(socket.getInt(P.IPPROTO_IPV6, P.IPV6_MULTICAST_HOPS, "hops"), 9);
+    socket.setInt(P.IPPROTO_IPV6, P.IPV6_V6ONLY, 1, "IPV6_V6ONLY");
+    assert.equal(socket.getInt(P.IPPROTO_IPV6, P.IPV6_V6ONLY, "v6only"), 1);
   }));
 
-Deno.test("bindTo and localEndpoint on 127.0.0.1 and ::1", async () => {
+Deno.test("setStruct sets a structure option and names the value it was refused", () =>
+  withSockets(1, "IPv4", ([socket]) => {
+    const loopback = ipMreqn(null, Uint8Array.of(127, 0, 0, 1), 0);
+    socket.setStruct(P.IPPROTO_IP, P.IP_MULTICAST_IF, loopback, {
+      label: "IP_MULTICAST_IF",
+      value: "127.0.0.1",
+    });
+    const missing = ipMreqn(null, Uint8Array.of(10, 255, 255, 1), 0);
+    assertSocketError(
+      () =>
+        socket.setStruct(P.IPPROTO_IP, P.IP_MULTICAST_IF, missing, {
+          label: "IP_MULTICAST_IF",
+          value: "10.255.255.1",
+        }),
+      "setsockopt(IP_MULTICAST_IF)",
+      "EADDRNOTAVAIL",
+      "Failed to setsockopt(IP_MULTICAST_IF): EADDRNOTAVAIL (errno 99): 10.255.255.1",
+    );
+  }));
+
+Deno.test("bind and localEndpoint on 127.0.0.1 and ::1", async () => {
   await withSockets(2, "IPv4", ([a, b]) => {
-    bindTo(a, { address: "127.0.0.1", port: 0 });
-    const bound = localEndpoint(a);
+    bindTo(a, "127.0.0.1", 0);
+    const bound = a.localEndpoint();
     assert.equal(bound.family, "IPv4");
-    assert.equal(bound.address, "127.0.0.1");
+    assert.deepEqual(bound.bytes, Uint8Array.of(127, 0, 0, 1));
     assert.ok(bound.port > 0 && bound.port < 65536);
     assertSocketError(
-      () => bindTo(b, { address: "127.0.0.1", port: bound.port }),
+      () => bindTo(b, "127.0.0.1", bound.port),
       "bind",
       "EADDRINUSE",
       `Failed to bind: EADDRINUSE (errno 98): 127.0.0.1:${bound.port}`,
     );
+    // Without a description, the socket names itself by its label.
+    assertSocketError(
+      () => b.bind(rawEndpoint("127.0.0.1", bound.port)),
+      "bind",
+      "EADDRINUSE",
+      `Failed to bind: EADDRINUSE (errno 98): fd ${b.fd}`,
+    );
+    b.label = "the second receiver";
+    assertSocketError(
+      () => b.bind(rawEndpoint("127.0.0.1", bound.port)),
+      "bind",
+      "EADDRINUSE",
+      "Failed to bind: EADDRINUSE (errno 98): the second receiver",
+    );
   });
-  await withSockets(1, "IPv6", ([fd]) => {
-    bindTo(fd, { address: "::1", port: 0 });
-    const bound = localEndpoint(fd);
+  await withSockets(1, "IPv6", ([socket]) => {
+    bindTo(socket, "::1", 0);
+    const bound = socket.localEndpoint();
     assert.equal(bound.family, "IPv6");
-    assert.equal(bound.address, "::1");
+    assert.equal(formatAddress(bound.bytes), "::1");
     assert.ok(bound.port > 0);
   });
 });
 
 Deno.test("binding an address this host does not have is EADDRNOTAVAIL naming the address", async () => {
-  await withSockets(1, "IPv4", ([fd]) =>
+  await withSockets(1, "IPv4", ([socket]) =>
     assertSocketError(
-      () => bindTo(fd, { address: "10.255.255.1", port: 5000 }),
+      () => bindTo(socket, "10.255.255.1", 5000),
       "bind",
       "EADDRNOTAVAIL",
       "Failed to bind: EADDRNOTAVAIL (errno 99): 10.255.255.1:5000",
     ));
-  await withSockets(1, "IPv6", ([fd]) => {
+  await withSockets(1, "IPv6", ([socket]) => {
     assertSocketError(
-      () => bindTo(fd, { address: "fd00:dead:beef::1", port: 5000 }),
+      () => bindTo(socket, "fd00:dead:beef::1", 5000),
       "bind",
       "EADDRNOTAVAIL",
       "Failed to bind: EADDRNOTAVAIL (errno 99): [fd00:dead:beef::1]:5000",
     );
     assertSocketError(
-      () => bindTo(fd, { address: "fe80::dead", port: 5000, scopeId: 1 }),
+      () => bindTo(socket, "fe80::dead", 5000, 1),
       "bind",
       "EADDRNOTAVAIL",
       "Failed to bind: EADDRNOTAVAIL (errno 99): [fe80::dead%1]:5000",
@@ -188,96 +333,139 @@ Deno.test("binding an address this host does not have is EADDRNOTAVAIL naming th
   });
 });
 
-Deno.test("connectTo fixes the peer; sendDatagram returns the bytes sent; poll sees them", () =>
-  withSockets(2, "IPv4", async (fds) => {
-    const { rx, tx, port } = loopbackPair(fds);
-    const local = localEndpoint(tx);
-    assert.equal(local.address, "127.0.0.1", "connect picked the source address");
+Deno.test("connect fixes the peer; send returns the bytes sent; wait sees them", () =>
+  withSockets(2, "IPv4", async (sockets) => {
+    const { rx, tx, port } = loopbackPair(sockets);
+    const local = tx.localEndpoint();
+    assert.equal(formatAddress(local.bytes), "127.0.0.1", "connect picked the source address");
     assert.ok(local.port > 0 && local.port !== port);
-    assert.equal(await waitForFd(rx, P.POLLIN, 20), 0, "nothing to read yet");
-    assert.equal((await waitForFd(tx, P.POLLOUT, 1_000)) & P.POLLOUT, P.POLLOUT);
+    assert.equal(await rx.wait(P.POLLIN, 20), 0, "nothing to read yet");
+    assert.equal((await tx.wait(P.POLLOUT, 1_000)) & P.POLLOUT, P.POLLOUT);
     const payload = new TextEncoder().encode("hello loopback");
-    assert.equal(sendDatagram(tx, payload), payload.length);
-    assert.equal((await waitForFd(rx, P.POLLIN, 2_000)) & P.POLLIN, P.POLLIN);
+    assert.equal(tx.send(payload), payload.length);
+    assert.equal((await rx.wait(P.POLLIN, 2_000)) & P.POLLIN, P.POLLIN);
     const buffer = new Uint8Array(64);
-    const n = Number(libc().read(rx, buffer, 64n));
+    const n = Number(libc().read(rx.fd, buffer, 64n));
     assert.equal(new TextDecoder().decode(buffer.subarray(0, n)), "hello loopback");
-    assert.equal(await waitForFd(rx, P.POLLIN, 20), 0, "drained: times out with 0");
-    assert.equal(sendDatagram(tx, new Uint8Array(0)), 0, "an empty datagram is a datagram");
-    assert.equal((await waitForFd(rx, P.POLLIN, 2_000)) & P.POLLIN, P.POLLIN);
-    assert.equal(Number(libc().read(rx, buffer, 64n)), 0);
+    assert.equal(await rx.wait(P.POLLIN, 20), 0, "drained: times out with 0");
+    assert.equal(tx.send(new Uint8Array(0)), 0, "an empty datagram is a datagram");
+    assert.equal((await rx.wait(P.POLLIN, 2_000)) & P.POLLIN, P.POLLIN);
+    assert.equal(Number(libc().read(rx.fd, buffer, 64n)), 0);
+    for (const size of [3, 3, 5, 3]) assert.equal(tx.send(new Uint8Array(size)), size);
   }));
 
 Deno.test("send and connect failures name the value", () =>
-  withSockets(2, "IPv4", async ([unconnected, fd]) => {
+  withSockets(2, "IPv4", async ([unconnected, socket]) => {
     assertSocketError(
-      () => sendDatagram(unconnected, new Uint8Array(3)),
+      () => unconnected.send(new Uint8Array(3)),
       "send",
       "EDESTADDRREQ",
-      `Failed to send: EDESTADDRREQ (errno 89): 3 bytes on fd ${unconnected}`,
+      `Failed to send: EDESTADDRREQ (errno 89): 3 bytes to fd ${unconnected.fd}`,
     );
     assertSocketError(
-      () => connectTo(unconnected, { address: "::1", port: 9 }),
+      () => connectTo(unconnected, "::1", 9),
       "connect",
       "EAFNOSUPPORT",
       "Failed to connect: EAFNOSUPPORT (errno 97): [::1]:9",
     );
-    // A port nobody listens on: the ICMP port unreachable comes back as ECONNREFUSED.
-    const probe = openUdpSocket("IPv4");
-    bindTo(probe, { address: "127.0.0.1", port: 0 });
-    const { port } = localEndpoint(probe);
-    closeFd(probe);
-    connectTo(fd, { address: "127.0.0.1", port });
     assertSocketError(
-      () => sendDatagram(fd, new Uint8Array(70_000)),
+      () => unconnected.connect(rawEndpoint("::1", 9)),
+      "connect",
+      "EAFNOSUPPORT",
+      `Failed to connect: EAFNOSUPPORT (errno 97): fd ${unconnected.fd}`,
+    );
+    // A port nobody listens on: the ICMP port unreachable comes back as ECONNREFUSED.
+    const probe = UdpSocket.open("IPv4");
+    bindTo(probe, "127.0.0.1", 0);
+    const { port } = probe.localEndpoint();
+    probe.close();
+    connectTo(socket, "127.0.0.1", port);
+    assertSocketError(
+      () => socket.send(new Uint8Array(70_000)),
       "send",
       "EMSGSIZE",
-      `Failed to send: EMSGSIZE (errno 90): 70000 bytes on fd ${fd}`,
+      `Failed to send: EMSGSIZE (errno 90): 70000 bytes to fd ${socket.fd}`,
     );
-    assert.equal(sendDatagram(fd, new Uint8Array(1)), 1);
-    assert.equal((await waitForFd(fd, 0, 2_000)) & P.POLLERR, P.POLLERR, "error queued");
+    assert.equal(socket.send(new Uint8Array(1)), 1);
+    assert.equal((await socket.wait(0, 2_000)) & P.POLLERR, P.POLLERR, "error queued");
+    socket.label = `127.0.0.1:${port}`;
     assertSocketError(
-      () => sendDatagram(fd, new Uint8Array(2)),
+      () => socket.send(new Uint8Array(2)),
       "send",
       "ECONNREFUSED",
-      `Failed to send: ECONNREFUSED (errno 111): 2 bytes on fd ${fd}`,
+      `Failed to send: ECONNREFUSED (errno 111): 2 bytes to 127.0.0.1:${port}`,
     );
   }));
 
-Deno.test("clockNs: monotonic never goes back; realtime is the wall clock", () => {
-  let previous = clockNs(P.CLOCK_MONOTONIC);
-  assert.equal(typeof previous, "bigint");
-  assert.ok(previous > 0n);
-  for (let i = 0; i < 10_000; i++) {
-    const now = clockNs(P.CLOCK_MONOTONIC);
-    assert.ok(now >= previous, `${now} < ${previous}`);
-    previous = now;
-  }
-  const wallMs = Number(clockNs(P.CLOCK_REALTIME) / 1_000_000n);
-  assert.ok(Math.abs(wallMs - Date.now()) < 60_000, `${wallMs} vs ${Date.now()}`);
-  assertSocketError(
-    () => clockNs(9999),
-    "clock_gettime",
-    "EINVAL",
-    "Failed to clock_gettime: EINVAL (errno 22): 9999",
+Deno.test("joinGroup, joinSource, blockSource and Membership.leave on lo", async () => {
+  const group = freshGroup();
+  const port = freshPort();
+  const groupBytes = rawAddress(group);
+  using rx = UdpSocket.open("IPv4", { label: `receiver of ${group}` });
+  bindTo(rx, group, port);
+  rx.setInt(P.IPPROTO_IP, P.IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL");
+  const senders = ["127.0.0.1", "127.0.0.2"].map((source) =>
+    openMulticastSender({ group, port, source, ifindex: LO, ttl: 1 })
   );
-});
+  const sendFromBoth = () => {
+    for (const sender of senders) assert.equal(sender.send(Uint8Array.of(1, 2)), 2);
+  };
+  try {
+    assert.deepEqual(await sourcesQueued(rx, 0), []);
+    const joined = rx.joinGroup(LO, groupBytes, `(*, ${group})`);
+    assert.equal(joined.active, true);
+    sendFromBoth();
+    assert.deepEqual(await sourcesQueued(rx), ["127.0.0.1", "127.0.0.2"]);
 
-Deno.test("sleepUntilMonotonic returns no earlier than the deadline", async () => {
-  for (const delayNs of [0n, 1_000_000n, 25_000_000n]) {
-    const deadline = clockNs(P.CLOCK_MONOTONIC) + delayNs;
-    await sleepUntilMonotonic(deadline);
-    const now = clockNs(P.CLOCK_MONOTONIC);
-    assert.ok(now >= deadline, `woke ${deadline - now} ns early`);
+    const blocked = rx.blockSource(LO, groupBytes, rawAddress("127.0.0.2"), "127.0.0.2 blocked");
+    assert.equal(blocked.active, true);
+    sendFromBoth();
+    assert.deepEqual(await sourcesQueued(rx), ["127.0.0.1"], "the blocked source is filtered");
+    blocked.leave();
+    assert.equal(blocked.active, false);
+    blocked.leave(); // a second leave does nothing
+    sendFromBoth();
+    assert.deepEqual(await sourcesQueued(rx), ["127.0.0.1", "127.0.0.2"], "unblocked again");
+
+    joined.leave();
+    assert.equal(joined.active, false);
+    joined.leave();
+    sendFromBoth();
+    assert.deepEqual(await sourcesQueued(rx), [], "left: nothing arrives");
+    assertSocketError(
+      () => rx.blockSource(LO, groupBytes, rawAddress("127.0.0.2"), "no join to block in"),
+      "setsockopt(MCAST_BLOCK_SOURCE)",
+      "EINVAL",
+      "Failed to setsockopt(MCAST_BLOCK_SOURCE): EINVAL (errno 22): no join to block in",
+    );
+
+    const source = rx.joinSource(LO, groupBytes, rawAddress("127.0.0.2"), `(127.0.0.2, ${group})`);
+    sendFromBoth();
+    assert.deepEqual(await sourcesQueued(rx), ["127.0.0.2"], "(S,G): only S");
+    source.leave();
+    assert.equal(source.active, false);
+    sendFromBoth();
+    assert.deepEqual(await sourcesQueued(rx), []);
+
+    const again = rx.joinGroup(LO, groupBytes, `(*, ${group})`);
+    assertSocketError(
+      () => rx.joinGroup(LO, groupBytes, `(*, ${group}) twice`),
+      "setsockopt(MCAST_JOIN_GROUP)",
+      "EADDRINUSE",
+      `Failed to setsockopt(MCAST_JOIN_GROUP): EADDRINUSE (errno 98): (*, ${group}) twice`,
+    );
+    rx.close();
+    assert.equal(again.active, false, "closing the socket ends its memberships");
+    again.leave(); // does nothing on a closed socket
+  } finally {
+    for (const sender of senders) sender.close();
   }
-  const past = clockNs(P.CLOCK_MONOTONIC) - 1_000_000_000n;
-  await sleepUntilMonotonic(past);
-  assert.ok(clockNs(P.CLOCK_MONOTONIC) >= past);
 });
 
 labTest(
-  "sendDatagram returns -1 on EAGAIN and poll reports no room until the queue is freed",
+  "send returns WOULD_BLOCK on EAGAIN and wait reports no room until the queue is freed",
   async (lab) => {
+    assert.equal(WOULD_BLOCK, -1);
     const blocked = await blockedEgress(lab);
     const peer = blocked.sender.spawnDeno(BLOCKED_PEER, { args: ["239.77.7.9", "7020"] });
     await peer.waitForOutput(/"step":"waiting"/, 30_000);

@@ -20,7 +20,7 @@ import { Context } from "../../lib/context.ts";
 import type { Publication, SendReport } from "../../lib/publication.ts";
 import { PublicationConfig } from "../../lib/publication_config.ts";
 import { PLATFORM as P } from "../../ffi/constants.ts";
-import { getIntOption, setIntOption } from "../../ffi/socket.ts";
+import { borrow } from "../ffi/_sockets.ts";
 import { describeError, emit, thrownBy } from "./_peer_report.ts";
 
 const [mode, group, portText] = Deno.args;
@@ -29,8 +29,10 @@ const payload = new Uint8Array(64).fill(0x5a);
 const MAX_FILL = 10_000;
 
 function shrinkSendBuffer(publication: Publication): number {
-  setIntOption(publication.fd, P.SOL_SOCKET, P.SO_SNDBUF, 4096, "SO_SNDBUF");
-  return getIntOption(publication.fd, P.SOL_SOCKET, P.SO_SNDBUF, "SO_SNDBUF");
+  return borrow(publication.fd, (socket) => {
+    socket.setInt(P.SOL_SOCKET, P.SO_SNDBUF, 4096, "SO_SNDBUF");
+    return socket.getInt(P.SOL_SOCKET, P.SO_SNDBUF, "SO_SNDBUF");
+  });
 }
 
 function counters(ctx: Context): Record<string, number> {

@@ -1,26 +1,23 @@
 // Private test helpers shared by publication_test.ts, context_test.ts and async_publication_test.ts
-// (and the ffi tests that need to know whether an fd is open): a receiver socket joined to a
-// group on `lo`, a publication config that sends there, and small utilities. Nothing leaves the
-// host: every datagram goes to a group on `lo` (IP_MULTICAST_IF 127.0.0.1, TTL 1).
+// (and the ffi tests that need to know whether an fd is open, or want a fresh group and port): a
+// receiver socket joined to a group on `lo`, a publication config that sends there, and small
+// utilities. Nothing leaves the host: every datagram goes to a group on `lo` (IP_MULTICAST_IF
+// 127.0.0.1, TTL 1).
 
+import { formatAddress } from "../../lib/address.ts";
 import { PublicationConfig } from "../../lib/publication_config.ts";
 import { PLATFORM as P } from "../../ffi/constants.ts";
-import { check, lastErrno } from "../../ffi/errno.ts";
-import { groupReq } from "../../ffi/group_req.ts";
+import { lastErrno } from "../../ffi/errno.ts";
 import { libc } from "../../ffi/libc.ts";
-import { MessageBatch, ReceivedMetadata } from "../../ffi/msghdr.ts";
-import { decodeSockaddr } from "../../ffi/sockaddr.ts";
-import {
-  bindTo,
-  closeFd,
-  openUdpSocket,
-  setIntOption,
-  setStructOption,
-  waitForFd,
-} from "../../ffi/socket.ts";
+import { ReceivedBatch, ReceivedMetadata } from "../../ffi/msghdr.ts";
+import type { UdpSocket } from "../../ffi/socket.ts";
+import { openMulticastReceiver } from "../ffi/_sockets.ts";
 
 /** The group every loopback test sends to. */
 export const GROUP = "239.255.77.1";
+
+/** The index of `lo`. */
+export const LO = 1;
 
 let nextPort = 20_000 + Math.floor(Math.random() * 20_000);
 
@@ -31,6 +28,17 @@ let nextPort = 20_000 + Math.floor(Math.random() * 20_000);
  */
 export function freshPort(): number {
   return nextPort++;
+}
+
+/**
+ * A random 239.x group (239.100.0.0 and up), different per call with high probability, so that
+ * parallel suites on one host do not see each other's datagrams.
+ *
+ * @returns The group.
+ */
+export function freshGroup(): string {
+  const random = (min: number, max: number) => min + Math.floor(Math.random() * (max - min + 1));
+  return `239.${random(100, 254)}.${random(1, 254)}.${random(1, 254)}`;
 }
 
 /** One datagram as a {@linkcode LoopbackReceiver} read it. */
@@ -44,46 +52,34 @@ export interface Datagram {
 /** A receiver socket joined to `group` on lo (index 1). */
 export class LoopbackReceiver implements Disposable {
   readonly port = freshPort();
-  readonly fd: number;
-  readonly #batch = new MessageBatch(64, 4096, { controlSize: 256, withNames: true });
+  readonly socket: UdpSocket;
+  readonly #batch = new ReceivedBatch(64, 4096, { formatAddress });
   readonly #meta = new ReceivedMetadata();
 
   constructor(group = GROUP) {
-    this.fd = openUdpSocket("IPv4");
-    setIntOption(this.fd, P.SOL_SOCKET, P.SO_REUSEADDR, 1, "SO_REUSEADDR");
-    try {
-      setIntOption(this.fd, P.SOL_SOCKET, P.SO_RCVBUFFORCE, 8 << 20, "SO_RCVBUFFORCE");
-    } catch {
-      // Not root: as much as net.core.rmem_max allows.
-      setIntOption(this.fd, P.SOL_SOCKET, P.SO_RCVBUF, 8 << 20, "SO_RCVBUF");
-    }
-    bindTo(this.fd, { address: group, port: this.port });
-    setStructOption(this.fd, P.IPPROTO_IP, P.MCAST_JOIN_GROUP, groupReq(1, group), {
-      label: "MCAST_JOIN_GROUP",
-      value: group,
+    // As much as net.core.rmem_max allows when not root.
+    this.socket = openMulticastReceiver({
+      group,
+      port: this.port,
+      ifindex: LO,
+      receiveBufferBytes: 8 << 20,
     });
-    for (const option of [P.IP_RECVTTL, P.IP_RECVTOS]) {
-      setIntOption(this.fd, P.IPPROTO_IP, option, 1, "IP_RECV*");
-    }
   }
 
   async receive(expected: number, timeoutMs = 5_000): Promise<Datagram[]> {
     const out: Datagram[] = [];
+    const batch = this.#batch;
     const deadline = performance.now() + timeoutMs;
     while (out.length < expected && performance.now() < deadline) {
-      if ((await waitForFd(this.fd, P.POLLIN, 50)) === 0) continue;
-      this.#batch.resetForReceive();
-      const n = check(
-        libc().recvmmsg(this.fd, this.#batch.headers, this.#batch.count, P.MSG_DONTWAIT, null),
-        "recvmmsg",
-      );
+      if ((await this.socket.wait(P.POLLIN, 50)) === 0) continue;
+      const n = this.socket.receiveBatch(batch);
       for (let i = 0; i < n; i++) {
-        this.#batch.readMetadata(i, this.#meta);
+        batch.metadata(i, this.#meta);
         out.push({
-          source: decodeSockaddr(this.#batch.nameOf(i)!).address,
+          source: batch.sourceAddress(i),
           ttl: this.#meta.ttl,
           tos: this.#meta.tos,
-          payload: this.#batch.payloads[i].slice(0, this.#batch.receivedLength(i)),
+          payload: batch.payload(i).slice(),
         });
       }
     }
@@ -91,7 +87,7 @@ export class LoopbackReceiver implements Disposable {
   }
 
   [Symbol.dispose](): void {
-    closeFd(this.fd);
+    this.socket.close();
   }
 }
 

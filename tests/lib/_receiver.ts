@@ -13,24 +13,15 @@
 // Every loop is bounded by a count and a time limit.
 
 import { parseArgs } from "node:util";
+import { formatAddress } from "../../lib/address.ts";
 import { AsyncPublication } from "../../lib/async_publication.ts";
 import { Context } from "../../lib/context.ts";
 import { PublicationConfig } from "../../lib/publication_config.ts";
 import { PLATFORM as P } from "../../ffi/constants.ts";
-import { check } from "../../ffi/errno.ts";
-import { groupReq, groupSourceReq } from "../../ffi/group_req.ts";
 import { interfaceIndex } from "../../ffi/interfaces.ts";
-import { libc } from "../../ffi/libc.ts";
-import { MessageBatch, ReceivedMetadata } from "../../ffi/msghdr.ts";
-import { decodeSockaddr } from "../../ffi/sockaddr.ts";
-import {
-  bindTo,
-  closeFd,
-  openUdpSocket,
-  setIntOption,
-  setStructOption,
-  waitForFd,
-} from "../../ffi/socket.ts";
+import { ReceivedBatch, ReceivedMetadata } from "../../ffi/msghdr.ts";
+import { UdpSocket } from "../../ffi/socket.ts";
+import { openMulticastReceiver } from "../ffi/_sockets.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -68,41 +59,16 @@ async function receive(): Promise<void> {
   const idleMs = Number(values["idle-ms"]);
   const deadline = performance.now() + Number(values["timeout-ms"]);
   const ifindex = ifindexOf(values.interface);
-  const fd = openUdpSocket(family);
-  setIntOption(fd, P.SOL_SOCKET, P.SO_REUSEADDR, 1, "SO_REUSEADDR");
-  const rcvbuf = Number(values.rcvbuf);
-  if (rcvbuf > 0) setIntOption(fd, P.SOL_SOCKET, P.SO_RCVBUFFORCE, rcvbuf, "SO_RCVBUFFORCE");
-  const level = family === "IPv4" ? P.IPPROTO_IP : P.IPPROTO_IPV6;
-  if (family === "IPv4") {
-    bindTo(fd, { address: group, port });
-    for (const option of [P.IP_RECVTTL, P.IP_RECVTOS, P.IP_PKTINFO]) {
-      setIntOption(fd, P.IPPROTO_IP, option, 1, "IP_RECV*");
-    }
-    setIntOption(fd, P.IPPROTO_IP, P.IP_MULTICAST_ALL, 0, "IP_MULTICAST_ALL");
-  } else {
-    setIntOption(fd, P.IPPROTO_IPV6, P.IPV6_V6ONLY, 1, "IPV6_V6ONLY");
-    bindTo(fd, { address: "::", port });
-    for (const option of [P.IPV6_RECVHOPLIMIT, P.IPV6_RECVTCLASS, P.IPV6_RECVPKTINFO]) {
-      setIntOption(fd, P.IPPROTO_IPV6, option, 1, "IPV6_RECV*");
-    }
-    setIntOption(fd, P.IPPROTO_IPV6, P.IPV6_MULTICAST_ALL, 0, "IPV6_MULTICAST_ALL");
-  }
-  if (values.source !== undefined) {
-    setStructOption(
-      fd,
-      level,
-      P.MCAST_JOIN_SOURCE_GROUP,
-      groupSourceReq(ifindex, group, values.source),
-      { label: "MCAST_JOIN_SOURCE_GROUP", value: `${values.source},${group}` },
-    );
-  } else {
-    setStructOption(fd, level, P.MCAST_JOIN_GROUP, groupReq(ifindex, group), {
-      label: "MCAST_JOIN_GROUP",
-      value: group,
-    });
-  }
+  const socket = openMulticastReceiver({
+    group,
+    port,
+    ifindex,
+    source: values.source,
+    bindAddress: family === "IPv6" ? "::" : undefined,
+    receiveBufferBytes: Number(values.rcvbuf),
+  });
   console.log("READY");
-  const batch = new MessageBatch(64, 2048, { controlSize: 256, withNames: true });
+  const batch = new ReceivedBatch(64, 2048, { formatAddress });
   const meta = new ReceivedMetadata();
   const countOnly = values["count-only"];
   let count = 0;
@@ -114,46 +80,41 @@ async function receive(): Promise<void> {
   let lastAt = performance.now();
   while (performance.now() < deadline && (expect === 0 || count < expect)) {
     if (idleMs > 0 && count > 0 && performance.now() - lastAt > idleMs) break;
-    const ready = await waitForFd(fd, P.POLLIN, 50);
+    const ready = await socket.wait(P.POLLIN, 50);
     if (ready === 0) continue;
-    batch.resetForReceive();
-    const n = check(
-      libc().recvmmsg(fd, batch.headers, batch.count, P.MSG_DONTWAIT, null),
-      "recvmmsg",
-    );
+    const n = socket.receiveBatch(batch);
     lastAt = performance.now();
     for (let i = 0; i < n; i++) {
-      batch.readMetadata(i, meta);
-      const length = batch.receivedLength(i);
-      const from = decodeSockaddr(batch.nameOf(i)!);
+      batch.metadata(i, meta);
+      const length = batch.datagramLength(i);
+      const payload = batch.payload(i);
+      const source = batch.sourceAddress(i);
       count++;
       bytes += length;
-      sources.set(from.address, (sources.get(from.address) ?? 0) + 1);
+      sources.set(source, (sources.get(source) ?? 0) + 1);
       ttls.add(meta.ttl);
       if (length >= 8 && seen.length > 0) {
-        const seq = Number(
-          new DataView(batch.payloads[i].buffer, batch.payloads[i].byteOffset).getBigUint64(0),
-        );
+        const seq = Number(new DataView(payload.buffer, payload.byteOffset).getBigUint64(0));
         if (seq < seen.length && seen[seq] === 0) {
           seen[seq] = 1;
           unique++;
         }
       }
       if (!countOnly) {
-        const payload = batch.payloads[i].subarray(0, Math.min(length, 64));
         console.log(JSON.stringify({
-          source: from.address,
-          port: from.port,
+          source,
+          port: batch.sourcePort(i),
           ttl: meta.ttl,
           tos: meta.tos,
           ifindex: meta.interfaceIndex,
           bytes: length,
-          payloadHex: [...payload].map((b) => b.toString(16).padStart(2, "0")).join(""),
+          payloadHex: [...payload.subarray(0, 64)].map((b) => b.toString(16).padStart(2, "0"))
+            .join(""),
         }));
       }
     }
   }
-  closeFd(fd);
+  socket.close();
   console.log(JSON.stringify({
     summary: { count, unique, bytes, sources: Object.fromEntries(sources), ttls: [...ttls] },
   }));
@@ -166,11 +127,12 @@ async function asyncSend(): Promise<void> {
   let config = new PublicationConfig(group, port).withTtl(4);
   if (values.source !== undefined) config = config.withSourceAddr(values.source);
   if (values.interface !== undefined) config = config.withOutgoingInterface(values.interface);
-  const fd = openUdpSocket(family, { nonBlocking: false });
+  const socket = UdpSocket.open(family, { nonBlocking: false });
   const sndbuf = Number(values.sndbuf);
-  if (sndbuf > 0) setIntOption(fd, P.SOL_SOCKET, P.SO_SNDBUF, sndbuf, "SO_SNDBUF");
+  if (sndbuf > 0) socket.setInt(P.SOL_SOCKET, P.SO_SNDBUF, sndbuf, "SO_SNDBUF");
   const ctx = new Context();
-  const id = ctx.addPublicationWithSocket(config, fd);
+  const id = ctx.addPublicationWithSocket(config, socket.fd);
+  socket.release(); // the context's publication owns it now
   using pub = new AsyncPublication(ctx.takePublication(id)!);
   const payload = new Uint8Array(size).fill(0xa5);
   const view = new DataView(payload.buffer);

@@ -1,7 +1,8 @@
 /**
  * Private test helper, run inside lab namespaces by `subscription_lab_test.ts`: sends exactly
  * `--count` MCAS datagrams to a group from one source address out of one interface, then exits.
- * Built on the ffi wrappers only, so the receiver tests do not depend on the sender library.
+ * Built on the socket seam only (through ../ffi/_sockets.ts), so the receiver tests do not depend
+ * on the sender library.
  *
  * ```
  * deno run --allow-all _subscription_sender.ts <group> --source <address> --interface <name>
@@ -18,19 +19,10 @@
  */
 
 import { formatSenderId, McasEncoder } from "../../lib/mcas.ts";
-import { PLATFORM } from "../../ffi/constants.ts";
-import { ipMreqn } from "../../ffi/group_req.ts";
+import { monotonicNs } from "../../ffi/clock.ts";
 import { interfaceIndex } from "../../ffi/interfaces.ts";
-import {
-  bindTo,
-  clockNs,
-  closeFd,
-  connectTo,
-  openUdpSocket,
-  sendDatagram,
-  setIntOption,
-  setStructOption,
-} from "../../ffi/socket.ts";
+import type { UdpSocket } from "../../ffi/socket.ts";
+import { openMulticastSender } from "../ffi/_sockets.ts";
 
 const [group, ...rest] = Deno.args;
 const options = new Map<string, string>();
@@ -47,54 +39,25 @@ const ttl = Number(options.get("ttl") ?? 8);
 const dscp = Number(options.get("dscp") ?? 0);
 const size = Number(options.get("size") ?? 200);
 const intervalMs = Number(options.get("interval-ms") ?? 2);
-const index = interfaceIndex(ifaceName);
-if (index === 0) throw new Error(`No interface ${ifaceName}`);
+const ifindex = interfaceIndex(ifaceName);
+if (ifindex === 0) throw new Error(`No interface ${ifaceName}`);
 
-const sockets = Number(options.get("sockets") ?? 1);
-const v6 = group.includes(":");
-const fds: number[] = [];
+const sockets: UdpSocket[] = [];
 try {
-  for (let k = 0; k < sockets; k++) fds.push(openSender());
+  // Each a connected sender from `source`, out of the interface, on its own ephemeral port.
+  for (let k = 0; k < Number(options.get("sockets") ?? 1); k++) {
+    sockets.push(
+      openMulticastSender({ group, port, source, ifindex, ttl, tos: dscp << 2, loop: false }),
+    );
+  }
   const encoder = new McasEncoder(size, { ttl, dscp });
   for (let sequence = 0; sequence < count; sequence++) {
-    const datagram = encoder.encode(BigInt(sequence), clockNs(PLATFORM.CLOCK_MONOTONIC));
-    const fd = fds[sequence % fds.length];
-    if (sendDatagram(fd, datagram) !== datagram.length) throw new Error("Short send");
+    const datagram = encoder.encode(BigInt(sequence), monotonicNs());
+    const socket = sockets[sequence % sockets.length];
+    if (socket.send(datagram) !== datagram.length) throw new Error("Short send");
     if (intervalMs > 0) await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
   console.log(JSON.stringify({ sent: count, sender_id: formatSenderId(encoder.senderId), source }));
 } finally {
-  for (const fd of fds) closeFd(fd);
-}
-
-/** A connected sender socket from `source`, out of the interface, on its own ephemeral port. */
-function openSender(): number {
-  const fd = openUdpSocket(v6 ? "IPv6" : "IPv4", { nonBlocking: false });
-  try {
-    if (v6) {
-      setIntOption(fd, PLATFORM.IPPROTO_IPV6, PLATFORM.IPV6_MULTICAST_IF, index, "IF");
-      setIntOption(fd, PLATFORM.IPPROTO_IPV6, PLATFORM.IPV6_MULTICAST_HOPS, ttl, "HOPS");
-      setIntOption(fd, PLATFORM.IPPROTO_IPV6, PLATFORM.IPV6_MULTICAST_LOOP, 0, "LOOP");
-      setIntOption(fd, PLATFORM.IPPROTO_IPV6, PLATFORM.IPV6_TCLASS, dscp << 2, "IPV6_TCLASS");
-    } else {
-      setStructOption(
-        fd,
-        PLATFORM.IPPROTO_IP,
-        PLATFORM.IP_MULTICAST_IF,
-        ipMreqn("0.0.0.0", source!, index),
-        { label: "IP_MULTICAST_IF", value: ifaceName },
-      );
-      setIntOption(fd, PLATFORM.IPPROTO_IP, PLATFORM.IP_MULTICAST_TTL, ttl, "IP_MULTICAST_TTL");
-      setIntOption(fd, PLATFORM.IPPROTO_IP, PLATFORM.IP_MULTICAST_LOOP, 0, "IP_MULTICAST_LOOP");
-      setIntOption(fd, PLATFORM.IPPROTO_IP, PLATFORM.IP_TOS, dscp << 2, "IP_TOS");
-    }
-    bindTo(fd, { address: source!, port: 0 });
-    // Link-scoped IPv6 groups (ff02::, ff12::, ff32::) need the interface as scope id.
-    const linkScoped = v6 && /^ff[0-9a-f][12]:/i.test(group);
-    connectTo(fd, { address: group, port, scopeId: linkScoped ? index : 0 });
-    return fd;
-  } catch (error) {
-    closeFd(fd);
-    throw error;
-  }
+  for (const socket of sockets) socket.close();
 }

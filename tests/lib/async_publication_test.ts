@@ -8,7 +8,7 @@ import { Context } from "../../lib/context.ts";
 import { ClosedError, InvalidValueError } from "../../lib/errors.ts";
 import { Publication } from "../../lib/publication.ts";
 import { PLATFORM as P } from "../../ffi/constants.ts";
-import { closeFd } from "../../ffi/socket.ts";
+import { UdpSocket } from "../../ffi/socket.ts";
 import { labTest } from "../lab/mod.ts";
 import {
   addTokenBucket,
@@ -57,12 +57,8 @@ Deno.test("AsyncPublication refuses what is not an open Publication", () => {
     return true;
   });
   const moved = new Publication(onLo(freshPort()), { id: 8 });
-  const { fd } = moved.intoParts();
-  try {
-    assert.throws(() => new AsyncPublication(moved), ClosedError);
-  } finally {
-    closeFd(fd);
-  }
+  using _socket = UdpSocket.adopt(moved.intoParts().fd);
+  assert.throws(() => new AsyncPublication(moved), ClosedError);
 });
 
 Deno.test("AsyncPublication exposes the fd, needs no wait with room, and disposes its socket", async () => {

@@ -9,15 +9,15 @@ import { Publication } from "../../lib/publication.ts";
 import { PublicationConfig } from "../../lib/publication_config.ts";
 import { ReceiverStats } from "../../lib/receiver_stats.ts";
 import { Subscription } from "../../lib/subscription.ts";
-import { PLATFORM } from "../../ffi/constants.ts";
-import { clockNs, waitForFd } from "../../ffi/socket.ts";
+import { monotonicNs, realtimeNs } from "../../ffi/clock.ts";
+import { freshGroup } from "./_loopback.ts";
 
 function randomInt(min: number, max: number): number {
   return min + Math.floor(Math.random() * (max - min + 1));
 }
 
 Deno.test("BatchRecorder counts a scripted stream exactly, with TTL and DSCP", async () => {
-  const group = `239.${randomInt(100, 254)}.${randomInt(1, 254)}.${randomInt(1, 254)}`;
+  const group = freshGroup();
   const port = randomInt(20_000, 60_000);
   using sub = new Subscription(group, { interface: "lo", port });
   using pub = new Publication(
@@ -37,7 +37,7 @@ Deno.test("BatchRecorder counts a scripted stream exactly, with TTL and DSCP", a
   const deadline = Date.now() + 5_000;
   while (datagrams < script.length + 2 && Date.now() < deadline) {
     if (sub.receiveBatch() === 0) {
-      await waitForFd(sub.fd, PLATFORM.POLLIN, 200);
+      await sub.waitReadable(200);
       continue;
     }
     datagrams += sub.batch.length;
@@ -66,28 +66,28 @@ Deno.test("BatchRecorder counts a scripted stream exactly, with TTL and DSCP", a
 });
 
 Deno.test("BatchRecorder with arrivalOffsetNs puts arrivals on the sender's monotonic clock", async () => {
-  const group = `239.${randomInt(100, 254)}.${randomInt(1, 254)}.${randomInt(1, 254)}`;
+  const group = freshGroup();
   const port = randomInt(20_000, 60_000);
   using sub = new Subscription(group, { interface: "lo", port });
   using pub = new Publication(
     new PublicationConfig(group, port).withOutgoingInterface("127.0.0.1"),
   );
-  const offset = clockNs(PLATFORM.CLOCK_REALTIME) - clockNs(PLATFORM.CLOCK_MONOTONIC);
+  const offset = realtimeNs() - monotonicNs();
   const stats = new ReceiverStats({ sharedClock: true, epochOffsetNs: offset });
   const recorder = new BatchRecorder(stats, { arrivalOffsetNs: offset });
   const encoder = new McasEncoder(32, { senderId: 0x1a7en });
   const sentAt: bigint[] = [];
   for (let i = 0n; i < 3n; i++) {
-    sentAt.push(clockNs(PLATFORM.CLOCK_MONOTONIC));
+    sentAt.push(monotonicNs());
     pub.send(encoder.encode(i, sentAt[Number(i)]));
   }
   let got = 0;
   const deadline = Date.now() + 5_000;
   while (got < 3 && Date.now() < deadline) {
-    if (sub.receiveBatch() === 0) await waitForFd(sub.fd, PLATFORM.POLLIN, 200);
+    if (sub.receiveBatch() === 0) await sub.waitReadable(200);
     else got += recorder.record(sub.batch);
   }
-  const doneAt = clockNs(PLATFORM.CLOCK_MONOTONIC);
+  const doneAt = monotonicNs();
   const [sender] = stats.senders();
   assert.ok(sender.latencyMs !== null);
   // One-way on one host: never negative, never longer than the whole exchange took.

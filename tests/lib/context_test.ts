@@ -9,17 +9,12 @@ import { ClosedError, InvalidValueError, MismatchError } from "../../lib/errors.
 import { MetricsSampler } from "../../lib/metrics.ts";
 import type { SendReport } from "../../lib/publication.ts";
 import { PublicationConfig } from "../../lib/publication_config.ts";
+import { monotonicNs } from "../../ffi/clock.ts";
 import { PLATFORM as P } from "../../ffi/constants.ts";
-import {
-  bindTo,
-  clockNs,
-  closeFd,
-  isNonBlocking,
-  localEndpoint,
-  openUdpSocket,
-} from "../../ffi/socket.ts";
+import { UdpSocket } from "../../ffi/socket.ts";
 import { labTest } from "../lab/mod.ts";
 import { blockedEgress, peerSteps } from "./_lab_peers.ts";
+import { bindTo, borrow } from "../ffi/_sockets.ts";
 import { fdIsOpen, freshPort, GROUP, LoopbackReceiver, onLo, text } from "./_loopback.ts";
 import type { ErrorDescription } from "./_peer_report.ts";
 
@@ -38,12 +33,14 @@ function procFdIsSocket(fd: number): boolean {
 Deno.test("a caller-provided socket is made non-blocking, checked and configured", async () => {
   using rx = new LoopbackReceiver();
   using ctx = new Context();
-  const fd = openUdpSocket("IPv4", { nonBlocking: false });
-  assert.ok(!isNonBlocking(fd));
+  const socket = UdpSocket.open("IPv4", { nonBlocking: false });
+  assert.ok(!socket.isNonBlocking());
+  const fd = socket.fd;
   const id = ctx.addPublicationWithSocket(onLo(rx.port), fd);
+  socket.release(); // the publication owns it now
   const pub = ctx.getPublication(id)!;
   assert.equal(pub.fd, fd);
-  assert.ok(isNonBlocking(fd));
+  assert.ok(borrow(fd, (s) => s.isNonBlocking()));
   ctx.send(id, text("from your socket"));
   const [got] = await rx.receive(1);
   assert.equal(new TextDecoder().decode(got.payload), "from your socket");
@@ -52,40 +49,35 @@ Deno.test("a caller-provided socket is made non-blocking, checked and configured
 
 Deno.test("a caller-provided socket of the other family is refused and stays the caller's", () => {
   using ctx = new Context();
-  const fd6 = openUdpSocket("IPv6");
-  try {
-    assert.throws(() => ctx.addPublicationWithSocket(onLo(freshPort()), fd6), (error: unknown) => {
-      assert.ok(error instanceof MismatchError);
-      assert.equal(error.actual, "IPv6");
-      assert.match(
-        error.message,
-        /^Mismatched address family of socket fd \d+: expected IPv4, got IPv6$/,
-      );
-      return true;
-    });
-    assert.ok(fdIsOpen(fd6));
-    assert.equal(ctx.size, 0);
-    assert.equal(ctx.metricsSnapshot().publicationsAdded, 0);
-    const fd4 = openUdpSocket("IPv4");
-    try {
-      assert.throws(
-        () => ctx.addPublicationWithSocket(new PublicationConfig("ff3e::1", 5000), fd4),
-        MismatchError,
-      );
-    } finally {
-      closeFd(fd4);
-    }
-  } finally {
-    closeFd(fd6);
-  }
+  using socket6 = UdpSocket.open("IPv6");
+  const fd6 = socket6.fd;
+  assert.throws(() => ctx.addPublicationWithSocket(onLo(freshPort()), fd6), (error: unknown) => {
+    assert.ok(error instanceof MismatchError);
+    assert.equal(error.actual, "IPv6");
+    assert.match(
+      error.message,
+      /^Mismatched address family of socket fd \d+: expected IPv4, got IPv6$/,
+    );
+    return true;
+  });
+  assert.ok(fdIsOpen(fd6));
+  assert.equal(ctx.size, 0);
+  assert.equal(ctx.metricsSnapshot().publicationsAdded, 0);
+  using socket4 = UdpSocket.open("IPv4");
+  assert.throws(
+    () => ctx.addPublicationWithSocket(new PublicationConfig("ff3e::1", 5000), socket4.fd),
+    MismatchError,
+  );
+  assert.ok(fdIsOpen(socket4.fd));
 });
 
 Deno.test("a caller-provided bound socket must match the configured source and port", () => {
   using ctx = new Context();
-  const fd = openUdpSocket("IPv4");
+  const socket = UdpSocket.open("IPv4");
+  const fd = socket.fd;
   try {
-    bindTo(fd, { address: "127.0.0.1", port: 0 });
-    const bound = localEndpoint(fd);
+    bindTo(socket, "127.0.0.1", 0);
+    const bound = socket.localEndpoint();
     assert.throws(
       () => ctx.addPublicationWithSocket(onLo(freshPort()).withSourceAddr("127.0.0.2"), fd),
       MismatchError,
@@ -95,9 +87,10 @@ Deno.test("a caller-provided bound socket must match the configured source and p
       MismatchError,
     );
     const id = ctx.addPublicationWithSocket(onLo(freshPort()).withSourcePort(bound.port), fd);
+    socket.release(); // the publication owns it now
     assert.equal(ctx.getPublication(id)!.localAddr.port, bound.port);
   } catch (error) {
-    closeFd(fd);
+    socket.close();
     throw error;
   }
 });
@@ -192,13 +185,11 @@ Deno.test("Context refuses a config it already uses, before opening a socket", (
     return true;
   });
   // A caller's socket offered with a used config is left exactly as it was: still blocking, open.
-  const fd = openUdpSocket("IPv4", { nonBlocking: false });
-  try {
-    assert.throws(() => ctx.addPublicationWithSocket(same, fd), InvalidValueError);
-    assert.ok(fdIsOpen(fd));
-    assert.ok(!isNonBlocking(fd), "refused before the socket was touched");
-  } finally {
-    closeFd(fd);
+  {
+    using socket = UdpSocket.open("IPv4", { nonBlocking: false });
+    assert.throws(() => ctx.addPublicationWithSocket(same, socket.fd), InvalidValueError);
+    assert.ok(fdIsOpen(socket.fd));
+    assert.ok(!socket.isNonBlocking(), "refused before the socket was touched");
   }
   assert.equal(ctx.metricsSnapshot().publicationsAdded, 1);
   assert.equal(ctx.addPublication(same.withTtl(2)), 2, "another TTL is another config");
@@ -278,7 +269,7 @@ Deno.test("close and dispose close every socket the context owns", () => {
 Deno.test("metricsSnapshot: frozen copies of the lifetime counters with the capture time", async () => {
   using rx = new LoopbackReceiver();
   using ctx = new Context();
-  const before = clockNs(P.CLOCK_MONOTONIC);
+  const before = monotonicNs();
   const empty = ctx.metricsSnapshot();
   const { capturedAt, ...counters } = empty;
   assert.deepEqual(counters, {

@@ -32,11 +32,15 @@ Deno.test("PublicationConfig is immutable: with* returns a new config", () => {
   assert.ok(Object.isFrozen(changed.withOutgoingInterface("10.0.0.1").outgoingInterface));
 });
 
-Deno.test("withOutgoingInterface and withIpv6InterfaceIndex share one slot", () => {
+Deno.test("withOutgoingInterface and the interface index setters share one slot", () => {
   const a = v6().withOutgoingInterface("fd00::1").withIpv6InterfaceIndex(3);
   assert.deepEqual(a.outgoingInterface, { kind: "index", index: 3 });
   const b = v6().withIpv6InterfaceIndex(3).withOutgoingInterface("fd00::1");
   assert.deepEqual(b.outgoingInterface, { kind: "address", address: "fd00::1" });
+  const c = v4().withOutgoingInterface("10.0.0.1").withIpv4InterfaceIndex(3);
+  assert.deepEqual(c.outgoingInterface, { kind: "ipv4-index", index: 3 });
+  const d = v4().withIpv4InterfaceIndex(3).withOutgoingInterface("10.0.0.1");
+  assert.deepEqual(d.outgoingInterface, { kind: "address", address: "10.0.0.1" });
 });
 
 Deno.test("withBindAddr sets source and port, and a numeric zone selects the interface", () => {
@@ -171,6 +175,20 @@ const REFUSED: Row[] = [
     value: "IPv6",
   },
   {
+    name: "IPv4 interface index on IPv6 group",
+    config: () => v6().withIpv4InterfaceIndex(2),
+    error: MismatchError,
+    what: "address family of outgoing interface index 2",
+    value: "IPv4",
+  },
+  {
+    name: "IPv4 interface index 0",
+    config: () => v4().withIpv4InterfaceIndex(0),
+    error: InvalidValueError,
+    what: "IPv4 interface index",
+    value: 0,
+  },
+  {
     name: "interface index 0",
     config: () => v6().withIpv6InterfaceIndex(0),
     error: InvalidValueError,
@@ -274,6 +292,7 @@ const ACCEPTED: [string, () => PublicationConfig][] = [
   ],
   ["IPv6 global with ULA source", () => v6().withSourceAddr("fd00::10").withDscp("AF41")],
   ["DSCP by decimal text", () => v4().withDscp("10")],
+  ["IPv4 with an interface index", () => v4().withIpv4InterfaceIndex(3).withTtl(2)],
 ];
 
 for (const [name, make] of ACCEPTED) {

@@ -1,6 +1,6 @@
 // Loopback tests of Publication: every datagram goes to a group on `lo` (IP_MULTICAST_IF
-// 127.0.0.1, TTL 1) and is read back by a receiver socket built with the ffi wrappers in this
-// process. Nothing leaves the host. Context and AsyncPublication have their own files
+// 127.0.0.1, TTL 1) and is read back by a receiver socket built on the socket seam (UdpSocket)
+// in this process. Nothing leaves the host. Context and AsyncPublication have their own files
 // (context_test.ts, async_publication_test.ts); the loopback helpers are in _loopback.ts.
 
 import assert from "node:assert/strict";
@@ -8,7 +8,8 @@ import { Context } from "../../lib/context.ts";
 import { ClosedError, InvalidValueError, SocketError } from "../../lib/errors.ts";
 import { PublicationConfig } from "../../lib/publication_config.ts";
 import { Publication } from "../../lib/publication.ts";
-import { closeFd, isNonBlocking, sendDatagram } from "../../ffi/socket.ts";
+import { UdpSocket } from "../../ffi/socket.ts";
+import { borrow } from "../ffi/_sockets.ts";
 import { fdIsOpen, freshPort, GROUP, LoopbackReceiver, onLo, text } from "./_loopback.ts";
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => {});
@@ -21,7 +22,7 @@ Deno.test("send reaches a loopback receiver with the configured TTL and DSCP", a
       id: 42,
     },
   );
-  assert.ok(isNonBlocking(pub.fd));
+  assert.ok(borrow(pub.fd, (socket) => socket.isNonBlocking()));
   const report = pub.send(text("hello multicast"));
   assert.equal(report.publicationId, 42);
   assert.deepEqual(report.destination, {
@@ -66,13 +67,45 @@ Deno.test("steady sends reuse one frozen report; counters count", async () => {
 });
 
 Deno.test("a refused datagram throws a SocketError and counts as a send error", () => {
-  using pub = new Publication(onLo(freshPort()));
+  const port = freshPort();
+  using pub = new Publication(onLo(port));
   assert.throws(() => pub.send(new Uint8Array(70_000)), (error: unknown) => {
-    assert.ok(error instanceof Error);
-    assert.match(error.message, /^Failed to send: EMSGSIZE/);
+    assert.ok(error instanceof SocketError);
+    assert.equal(
+      error.message,
+      `Failed to send: EMSGSIZE (errno 90): 70000 bytes to ${GROUP}:${port}`,
+      "the socket names its destination",
+    );
     return true;
   });
   assert.equal(pub.counters.sendErrors, 1);
+});
+
+Deno.test("waitWritable: a socket with room is writable at once; closed is ClosedError", async () => {
+  const pub = new Publication(onLo(freshPort()));
+  const started = performance.now();
+  assert.equal(await pub.waitWritable(5_000), true);
+  assert.ok(performance.now() - started < 1_000, "no wait with an empty buffer");
+  pub.close();
+  await assert.rejects(pub.waitWritable(10), ClosedError);
+});
+
+Deno.test("withIpv4InterfaceIndex picks lo by index (IP_MULTICAST_IF with ip_mreqn)", async () => {
+  using rx = new LoopbackReceiver();
+  using pub = new Publication(
+    new PublicationConfig(GROUP, rx.port).withIpv4InterfaceIndex(1).withTtl(1),
+  );
+  assert.equal(pub.interfaceIndex, 1);
+  pub.send(text("by index"));
+  const [got] = await rx.receive(1);
+  assert.equal(new TextDecoder().decode(got.payload), "by index");
+  assert.throws(
+    () => new Publication(new PublicationConfig(GROUP, rx.port).withIpv4InterfaceIndex(999_999)),
+    (error: unknown) =>
+      error instanceof SocketError &&
+      error.message ===
+        "Failed to setsockopt(IP_MULTICAST_IF): EADDRNOTAVAIL (errno 99): interface index 999999",
+  );
 });
 
 Deno.test("sendBatch delivers every payload through sendmmsg, across slots and sizes", async () => {
@@ -137,10 +170,12 @@ Deno.test("take and intoParts leave a working fd that the publication no longer 
   assert.throws(() => moved.fd, ClosedError);
   moved.close(); // does not close the moved fd
   assert.ok(fdIsOpen(parts.fd));
-  assert.equal(sendDatagram(parts.fd, text("still works")), 11);
+  const socket = UdpSocket.adopt(parts.fd, "the moved socket");
+  assert.equal(socket.send(text("still works")), 11);
   const [got] = await rx.receive(1);
   assert.equal(new TextDecoder().decode(got.payload), "still works");
-  closeFd(parts.fd);
+  socket.close();
+  assert.ok(!fdIsOpen(parts.fd));
   const snapshot = ctx.metricsSnapshot();
   assert.equal(snapshot.publicationsAdded, 1);
   assert.equal(snapshot.publicationsRemoved, 1);

@@ -5,12 +5,7 @@
 // suites do not see each other's datagrams.
 
 import assert from "node:assert/strict";
-import {
-  DEFAULT_BATCH_SIZE,
-  DEFAULT_PORT,
-  ReceivedMetadata,
-  Subscription,
-} from "../../lib/subscription.ts";
+import { DEFAULT_BATCH_SIZE, ReceivedMetadata, Subscription } from "../../lib/subscription.ts";
 import {
   ClosedError,
   InterfaceNotFoundError,
@@ -18,21 +13,11 @@ import {
   MismatchError,
   SocketError,
 } from "../../lib/errors.ts";
-import { McasEncoder } from "../../lib/mcas.ts";
-import { PLATFORM } from "../../ffi/constants.ts";
-import { ipMreqn } from "../../ffi/group_req.ts";
-import {
-  bindTo,
-  closeFd,
-  connectTo,
-  openUdpSocket,
-  sendDatagram,
-  setIntOption,
-  setStructOption,
-} from "../../ffi/socket.ts";
-import { interfaceIndex } from "../../ffi/interfaces.ts";
+import { DEFAULT_PORT, McasEncoder } from "../../lib/mcas.ts";
+import type { UdpSocket } from "../../ffi/socket.ts";
+import { openMulticastSender } from "../ffi/_sockets.ts";
+import { freshGroup, LO } from "./_loopback.ts";
 
-const LO = interfaceIndex("lo");
 const gc = (globalThis as { gc?: () => void }).gc;
 
 function randomInt(min: number, max: number): number {
@@ -41,53 +26,47 @@ function randomInt(min: number, max: number): number {
 
 /** A fresh 239.x group and a high port, different per call. */
 function freshEndpoint(): { group: string; port: number } {
-  return {
-    group: `239.${randomInt(100, 254)}.${randomInt(1, 254)}.${randomInt(1, 254)}`,
-    port: randomInt(20_000, 60_000),
-  };
+  return { group: freshGroup(), port: randomInt(20_000, 60_000) };
 }
 
 /** A connected IPv4 sender on lo, from `source` (a 127/8 address). */
 class LoSender implements Disposable {
-  readonly fd: number;
+  readonly socket: UdpSocket;
 
   constructor(
     group: string,
     port: number,
     options: { source?: string; ttl?: number; tos?: number },
   ) {
-    const source = options.source ?? "127.0.0.1";
-    this.fd = openUdpSocket("IPv4", { nonBlocking: false });
-    try {
-      setStructOption(
-        this.fd,
-        PLATFORM.IPPROTO_IP,
-        PLATFORM.IP_MULTICAST_IF,
-        ipMreqn("0.0.0.0", source, LO),
-        { label: "IP_MULTICAST_IF", value: "lo" },
-      );
-      setIntOption(
-        this.fd,
-        PLATFORM.IPPROTO_IP,
-        PLATFORM.IP_MULTICAST_TTL,
-        options.ttl ?? 1,
-        "IP_MULTICAST_TTL",
-      );
-      setIntOption(this.fd, PLATFORM.IPPROTO_IP, PLATFORM.IP_TOS, options.tos ?? 0, "IP_TOS");
-      bindTo(this.fd, { address: source, port: 0 });
-      connectTo(this.fd, { address: group, port });
-    } catch (error) {
-      closeFd(this.fd);
-      throw error;
-    }
+    this.socket = openMulticastSender({
+      group,
+      port,
+      source: options.source ?? "127.0.0.1",
+      ifindex: LO,
+      ttl: options.ttl ?? 1,
+      tos: options.tos ?? 0,
+    });
   }
 
   send(payload: Uint8Array): void {
-    assert.equal(sendDatagram(this.fd, payload), payload.length);
+    assert.equal(this.socket.send(payload), payload.length);
   }
 
   [Symbol.dispose](): void {
-    closeFd(this.fd);
+    this.socket.close();
+  }
+}
+
+/** Sends one datagram `[i]` from each of 127.0.0.1 … 127.0.0.`count` (i = 1 … count). */
+function sendFromEach(group: string, port: number, count: number): void {
+  const senders = Array.from(
+    { length: count },
+    (_, i) => new LoSender(group, port, { source: `127.0.0.${i + 1}` }),
+  );
+  try {
+    for (const [i, sender] of senders.entries()) sender.send(new Uint8Array([i + 1]));
+  } finally {
+    for (const sender of senders) sender[Symbol.dispose]();
   }
 }
 
@@ -219,6 +198,84 @@ Deno.test("subscription: SSM join on lo delivers only the chosen source", async 
   assert.equal(received.length, 10);
   assert.ok(received.every((d) => d.source === "127.0.0.1" && d.payload[0] === 1));
   assert.equal(await drainCount(ssm), 0, "datagrams from 127.0.0.2 got through the SSM filter");
+});
+
+Deno.test("subscription: an INCLUDE list of two sources delivers exactly those", async () => {
+  const { group, port } = freshEndpoint();
+  using sub = new Subscription(group, {
+    interface: "lo",
+    port,
+    sources: ["127.0.0.3", "127.0.0.1", "127.0.0.3"],
+  });
+  assert.deepEqual(sub.sources, ["127.0.0.3", "127.0.0.1"], "canonical, duplicates dropped");
+  assert.equal(sub.source, "127.0.0.3");
+  assert.deepEqual(sub.exclude, []);
+  assert.equal(sub.filterMode, "INCLUDE");
+  sendFromEach(group, port, 3);
+  const received = await collect(sub, 2);
+  assert.deepEqual(received.map((d) => d.source).sort(), ["127.0.0.1", "127.0.0.3"]);
+  assert.equal(await drainCount(sub), 0, "127.0.0.2 got through the INCLUDE filter");
+  sub.leave();
+  assert.equal(sub.joined, false);
+});
+
+Deno.test("subscription: an EXCLUDE list blocks those sources and lets the others in", async () => {
+  const { group, port } = freshEndpoint();
+  using sub = new Subscription(group, { interface: "lo", port, exclude: ["127.0.0.2"] });
+  assert.deepEqual(sub.exclude, ["127.0.0.2"]);
+  assert.deepEqual(sub.sources, []);
+  assert.equal(sub.source, null);
+  assert.equal(sub.filterMode, "EXCLUDE");
+  using asm = new Subscription(group, { interface: "lo", port });
+  assert.equal(asm.filterMode, "EXCLUDE", "(*,G) is EXCLUDE with nothing excluded");
+  sendFromEach(group, port, 3);
+  const received = await collect(sub, 2);
+  assert.deepEqual(received.map((d) => d.source).sort(), ["127.0.0.1", "127.0.0.3"]);
+  assert.equal(await drainCount(sub), 0, "127.0.0.2 got through the EXCLUDE filter");
+  assert.equal(await drainCount(asm, 0), 3, "the neighbour without a filter sees all three");
+  sub.leave();
+  assert.equal(sub.joined, false);
+  sub.close();
+});
+
+Deno.test("subscription: source, sources and exclude are one choice", () => {
+  const message = "(expected one of source, sources (INCLUDE) or exclude (EXCLUDE))";
+  for (
+    const [options, given] of [
+      [{ source: "127.0.0.1", sources: ["127.0.0.2"] }, "source and sources"],
+      [{ source: "127.0.0.1", exclude: ["127.0.0.2"] }, "source and exclude"],
+      [{ sources: ["127.0.0.1"], exclude: ["127.0.0.2"] }, "sources and exclude"],
+    ] as const
+  ) {
+    assert.throws(
+      () => new Subscription("239.1.2.3", { interface: "lo", ...options }),
+      (e: unknown) =>
+        e instanceof InvalidValueError &&
+        e.message === `Invalid source filter: "${given}" ${message}`,
+    );
+  }
+  assert.throws(
+    () => new Subscription("239.1.2.3", { interface: "lo", exclude: ["fd00::1"] }),
+    MismatchError,
+  );
+  assert.throws(
+    () => new Subscription("239.1.2.3", { interface: "lo", sources: ["239.9.9.9"] }),
+    /Invalid source: "239\.9\.9\.9" \(expected a unicast IPv4 address\)/,
+  );
+});
+
+Deno.test("subscription: waitReadable reports a queued datagram, a timeout and a closed socket", async () => {
+  const { group, port } = freshEndpoint();
+  const sub = new Subscription(group, { interface: "lo", port });
+  using sender = new LoSender(group, port, {});
+  const started = performance.now();
+  assert.equal(await sub.waitReadable(30), false, "nothing queued: times out");
+  assert.ok(performance.now() - started >= 25, "it waited");
+  sender.send(new Uint8Array([1]));
+  assert.equal(await sub.waitReadable(2_000), true);
+  assert.equal(sub.receiveBatch(), 1);
+  sub.close();
+  assert.equal(await sub.waitReadable(1_000), false, "closed: false at once");
 });
 
 Deno.test("subscription: an SSM receiver beside an ASM receiver of the group still filters", async () => {
