@@ -90,8 +90,10 @@ export interface RenderOptions {
  * @example
  * ```ts
  * import { describeHops } from "./_receive_view.ts";
- * describeHops({ received: 63, original: 64, hops: 1 }); // "recv 63, sender set 64 — 1 hop away"
- * describeHops({ received: 64, original: 64, hops: 0 }); // "recv 64, sender set 64 — same link (0 hops)"
+ * const ttl = { received: 63, original: 64, hops: 1, min: 63, max: 63, changes: 0 };
+ * describeHops(ttl); // "recv 63, sender set 64 — 1 hop away"
+ * describeHops({ ...ttl, min: 58, changes: 2 });
+ * // "TTL 58–63, 2 changes (last 63), sender set 64 — 1 to 6 hops away"
  * ```
  *
  * @param ttl The sender's `ttl` member of the summary.
@@ -100,6 +102,13 @@ export interface RenderOptions {
 export function describeHops(ttl: SenderJson["ttl"]): string {
   if (ttl.received === null || ttl.hops === null) {
     return `TTL not reported by the kernel, sender set ${ttl.original}`;
+  }
+  if (ttl.min !== null && ttl.max !== null && ttl.min !== ttl.max) {
+    const changes = `${ttl.changes} ${ttl.changes === 1 ? "change" : "changes"}`;
+    const near = ttl.original - ttl.max;
+    const far = ttl.original - ttl.min;
+    return `TTL ${ttl.min}–${ttl.max}, ${changes} (last ${ttl.received}), sender set ` +
+      `${ttl.original} — ${near} to ${far} hops away`;
   }
   const head = `recv ${ttl.received}, sender set ${ttl.original}`;
   if (ttl.hops === 0) return `${head} — same link (0 hops)`;
@@ -113,7 +122,10 @@ export function describeHops(ttl: SenderJson["ttl"]): string {
  * @example
  * ```ts
  * import { describeDscp } from "./_receive_view.ts";
- * describeDscp({ received: "af11", original: "ef", remarked: true }); // "AF11, sender set EF — REMARKED"
+ * const dscp = { received: "af11", original: "ef", remarked: true, remarked_packets: 90 };
+ * describeDscp({ ...dscp, seen: { af11: 90 } }); // "AF11, sender set EF — REMARKED"
+ * describeDscp({ ...dscp, received: "ef", seen: { af11: 90, ef: 10 } });
+ * // "AF11 ×90, EF ×10, sender set EF — REMARKED (90 packets)"
  * ```
  *
  * @param dscp The sender's `dscp` member of the summary.
@@ -122,6 +134,14 @@ export function describeHops(ttl: SenderJson["ttl"]): string {
 export function describeDscp(dscp: SenderJson["dscp"]): string {
   if (dscp.received === null || dscp.remarked === null) {
     return `DSCP not reported by the kernel, sender set ${dscpLabel(dscp.original)}`;
+  }
+  const seen = Object.entries(dscp.seen);
+  if (seen.length > 1) {
+    const mix = seen.map(([name, n]) => `${dscpLabel(name)} ×${n}`).join(", ");
+    const verdict = dscp.remarked
+      ? `REMARKED (${dscp.remarked_packets} ${dscp.remarked_packets === 1 ? "packet" : "packets"})`
+      : "preserved";
+    return `${mix}, sender set ${dscpLabel(dscp.original)} — ${verdict}`;
   }
   const head = `${dscpLabel(dscp.received)}, sender set ${dscpLabel(dscp.original)}`;
   return `${head} — ${dscp.remarked ? "REMARKED" : "preserved"}`;

@@ -385,7 +385,7 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
             .map((s) => [formatSenderId(s.senderId), s.latencyMs!]),
         ),
         expectations: hasExpectations(args.expectations)
-          ? evaluateExpectations(args.expectations, summary)
+          ? evaluateExpectations(args.expectations, stats)
           : null,
         final,
       };

@@ -211,6 +211,14 @@ export class MessageBatch {
   }
 
   /**
+   * Goes back to the lengths the kernel writes into the `mmsghdr` array (after a `recvmmsg` or
+   * `sendmmsg`), forgetting the ones recorded by {@linkcode MessageBatch.setReceivedLength}.
+   */
+  useKernelLengths(): void {
+    this.#singleLengths = null;
+  }
+
+  /**
    * The `msg_flags` of slot `index` after a receive (MSG_TRUNC, MSG_CTRUNC).
    *
    * @param index The slot.

@@ -18,7 +18,7 @@
 
 import { CAPABILITIES, LITTLE_ENDIAN, PLATFORM } from "./constants.ts";
 import { check, lastErrno, socketError } from "./errno.ts";
-import { SocketError } from "./errors.ts";
+import { ClosedError, InvalidValueError, SocketError } from "./errors.ts";
 import { groupReq, groupSourceReq, ipMreqn, ipMreqSource } from "./group_req.ts";
 import { readInterfaces } from "./interfaces.ts";
 import { libc, type LibcSymbols } from "./libc.ts";
@@ -166,11 +166,18 @@ export class UdpSocket implements Disposable {
    * @param fd The descriptor.
    * @param label What the socket is, for error messages.
    * @returns The socket.
-   * @throws {SocketError} When `fd` is not an IPv4 or IPv6 socket.
+   * @throws {SocketError} When `getsockname` fails (EBADF, ENOTSOCK).
+   * @throws {InvalidValueError} When `fd` is a socket of another family than IPv4 or IPv6.
    */
   static adopt(fd: number, label?: string): UdpSocket {
-    const local = localEndpointOf(fd);
-    return new UdpSocket(fd, local.family, label);
+    let family: AddressFamily;
+    try {
+      family = localEndpointOf(fd).family;
+    } catch (error) {
+      if (!(error instanceof InvalidValueError)) throw error;
+      throw new InvalidValueError("socket fd", fd, "an IPv4 or IPv6 socket", { cause: error });
+    }
+    return new UdpSocket(fd, family, label);
   }
 
   /** The file descriptor; -1 once closed or released. */
@@ -226,7 +233,7 @@ export class UdpSocket implements Disposable {
   setInt(level: number, name: number, value: number, label: string): void {
     intView.setInt32(0, value, LITTLE_ENDIAN);
     check(
-      this.#libc.setsockopt(this.#fd, level, name, intValue, 4),
+      this.#libc.setsockopt(this.#live(), level, name, intValue, 4),
       `setsockopt(${label})`,
       value,
     );
@@ -245,7 +252,7 @@ export class UdpSocket implements Disposable {
     intView.setInt32(0, 0, LITTLE_ENDIAN);
     lengthView.setUint32(0, 4, LITTLE_ENDIAN);
     check(
-      this.#libc.getsockopt(this.#fd, level, name, intValue, lengthValue),
+      this.#libc.getsockopt(this.#live(), level, name, intValue, lengthValue),
       `getsockopt(${label})`,
     );
     const length = lengthView.getUint32(0, LITTLE_ENDIAN);
@@ -268,7 +275,7 @@ export class UdpSocket implements Disposable {
     describe: { label: string; value: unknown },
   ): void {
     check(
-      this.#libc.setsockopt(this.#fd, level, name, structure, structure.length),
+      this.#libc.setsockopt(this.#live(), level, name, structure, structure.length),
       `setsockopt(${describe.label})`,
       describe.value,
     );
@@ -280,7 +287,7 @@ export class UdpSocket implements Disposable {
    * @throws {SocketError} When `fcntl` fails.
    */
   setNonBlocking(): void {
-    const fd = this.#fd;
+    const fd = this.#live();
     const flags = check(this.#libc.fcntl(fd, PLATFORM.F_GETFL, 0), "fcntl(F_GETFL)", fd);
     if ((flags & PLATFORM.O_NONBLOCK) !== 0) return;
     check(
@@ -297,7 +304,7 @@ export class UdpSocket implements Disposable {
    * @throws {SocketError} When `fcntl` fails.
    */
   isNonBlocking(): boolean {
-    const fd = this.#fd;
+    const fd = this.#live();
     const flags = check(this.#libc.fcntl(fd, PLATFORM.F_GETFL, 0), "fcntl(F_GETFL)", fd);
     return (flags & PLATFORM.O_NONBLOCK) !== 0;
   }
@@ -311,7 +318,7 @@ export class UdpSocket implements Disposable {
    */
   bind(endpoint: RawEndpoint, describe?: string): void {
     const address = sockaddrFor(endpoint);
-    check(this.#libc.bind(this.#fd, address, address.length), "bind", describe ?? this.label);
+    check(this.#libc.bind(this.#live(), address, address.length), "bind", describe ?? this.label);
   }
 
   /**
@@ -324,7 +331,7 @@ export class UdpSocket implements Disposable {
   connect(endpoint: RawEndpoint, describe?: string): void {
     const address = sockaddrFor(endpoint);
     check(
-      this.#libc.connect(this.#fd, address, address.length),
+      this.#libc.connect(this.#live(), address, address.length),
       "connect",
       describe ?? this.label,
     );
@@ -337,7 +344,7 @@ export class UdpSocket implements Disposable {
    * @throws {SocketError} When `getsockname` fails.
    */
   localEndpoint(): DecodedEndpoint {
-    return localEndpointOf(this.#fd);
+    return localEndpointOf(this.#live());
   }
 
   /**
@@ -448,7 +455,7 @@ export class UdpSocket implements Disposable {
       this.#length = length;
       this.#lengthArg = BigInt(length); // size_t argument, remade only when the size changes
     }
-    const sent = Number(this.#libc.send(this.#fd, payload, this.#lengthArg, 0));
+    const sent = Number(this.#libc.send(this.#live(), payload, this.#lengthArg, 0));
     if (sent >= 0) return sent;
     const errno = lastErrno();
     if (errno === PLATFORM.errno.EAGAIN) return WOULD_BLOCK;
@@ -466,8 +473,20 @@ export class UdpSocket implements Disposable {
    * @throws {SocketError} When the kernel refuses the first datagram of the call.
    */
   sendMessages(batch: MessageBatch, from: number, count: number): number {
+    const fd = this.#live();
+    if (
+      !Number.isInteger(from) || !Number.isInteger(count) || from < 0 || count < 1 ||
+      from + count > batch.count
+    ) {
+      throw new InvalidValueError(
+        "batch slots",
+        `${count} from slot ${from}`,
+        `at least one slot, all within the batch's ${batch.count}`,
+      );
+    }
+    batch.useKernelLengths();
     for (;;) {
-      const result = this.#libc.sendmmsg(this.#fd, batch.headersFrom(from), count, 0);
+      const result = this.#libc.sendmmsg(fd, batch.headersFrom(from), count, 0);
       if (result >= 0) return result;
       const errno = lastErrno();
       if (errno === PLATFORM.errno.EINTR) continue;
@@ -486,12 +505,14 @@ export class UdpSocket implements Disposable {
    * @throws {SocketError} When the receive fails for another reason than an empty socket.
    */
   receiveBatch(batch: ReceivedBatch, options: ReceiveBatchOptions = {}): number {
+    const fd = this.#live();
     const messages = batch.prepareReceive();
     const flags = PLATFORM.MSG_DONTWAIT | PLATFORM.MSG_TRUNC;
     if (options.singleMessages === true || !CAPABILITIES.batchedMessages) {
-      return this.#receiveEach(batch, messages, flags);
+      return this.#receiveEach(fd, batch, messages, flags);
     }
-    const received = this.#libc.recvmmsg(this.#fd, messages.headers, messages.count, flags, null);
+    messages.useKernelLengths();
+    const received = this.#libc.recvmmsg(fd, messages.headers, messages.count, flags, null);
     if (received >= 0) return batch.setLength(received);
     const errno = lastErrno();
     batch.setLength(0);
@@ -508,13 +529,20 @@ export class UdpSocket implements Disposable {
    * @returns The ready events, 0 on timeout.
    */
   wait(events: number, timeoutMs: number): Promise<number> {
-    return waitForFd(this.#fd, events, timeoutMs);
+    return waitForFd(this.#live(), events, timeoutMs);
   }
 
-  #receiveEach(batch: ReceivedBatch, messages: MessageBatch, flags: number): number {
+  // The descriptor of an open socket; a closed one is a typed error, not a call with fd -1.
+  #live(): number {
+    const fd = this.#fd;
+    if (fd < 0) throw new ClosedError(`socket ${this.label}`);
+    return fd;
+  }
+
+  #receiveEach(fd: number, batch: ReceivedBatch, messages: MessageBatch, flags: number): number {
     let received = 0;
     while (received < messages.count) {
-      const length = Number(this.#libc.recvmsg(this.#fd, messages.headersFrom(received), flags));
+      const length = Number(this.#libc.recvmsg(fd, messages.headersFrom(received), flags));
       if (length < 0) {
         const errno = lastErrno();
         if (errno === PLATFORM.errno.EAGAIN || errno === PLATFORM.errno.EINTR) break;

@@ -11,6 +11,7 @@
  * @module
  */
 
+import { PathStats } from "./_path_stats.ts";
 import type { Arrival, McasFields, RecordVerdict } from "./receiver_stats.ts";
 
 /** One-way latency figures, in milliseconds. */
@@ -51,14 +52,42 @@ export interface SenderSnapshot {
   receivedTtl: number | null;
   /** TTL / hop limit the sender set. */
   originalTtl: number;
-  /** Original minus received TTL, or null when the received TTL is unknown. */
+  /** Original minus received TTL of the latest arrival, or null when its TTL is unknown. */
   hops: number | null;
+  /** Smallest received TTL over every packet, or null when none was reported. */
+  ttlMin: number | null;
+  /** Largest received TTL over every packet, or null when none was reported. */
+  ttlMax: number | null;
+  /** Times a packet's received TTL differed from the previous packet's. */
+  ttlChanges: number;
+  /** Smallest hop count over every packet, or null when no TTL was reported. */
+  hopsMin: number | null;
+  /** Largest hop count over every packet, or null when no TTL was reported. */
+  hopsMax: number | null;
+  /** Packets that arrived without a reported TTL. */
+  ttlUnknownPackets: number;
   /** DSCP of the latest arrival, or null when unknown. */
   receivedDscp: number | null;
   /** DSCP the sender set. */
   originalDscp: number;
-  /** Whether the received DSCP differs from the original; null when it is unknown. */
+  /**
+   * Whether any packet's received DSCP differed from the DSCP its sender set; null when no
+   * packet's DSCP was reported.
+   */
   remarked: boolean | null;
+  /** Packets whose received DSCP differed from the DSCP their sender set. */
+  remarkedPackets: number;
+  /** The received DSCP values with their packet counts, most packets first. */
+  dscpSeen: [dscp: number, packets: number][];
+  /** Packets that arrived without a reported DSCP. */
+  dscpUnknownPackets: number;
+  /**
+   * Packets per second over this sender's span (first to latest arrival): (packets − 1) / span;
+   * 0 until two have arrived.
+   */
+  ratePps: number;
+  /** Arrival time of its first datagram, nanoseconds. */
+  firstArrivalNs: bigint;
   /** RFC 3550 interarrival jitter, milliseconds. */
   jitterMs: number;
   /** One-way latency, when `ReceiverStatsOptions.sharedClock` is set and known. */
@@ -133,6 +162,10 @@ export class SenderState {
   latencyCount = 0;
   /** Arrival time of its latest datagram, nanoseconds. */
   lastArrivalNs = 0n;
+  /** Arrival time of its first datagram, nanoseconds. */
+  firstArrivalNs = 0n;
+  /** TTL and DSCP over every packet. */
+  readonly path: PathStats = new PathStats();
   /** What the last {@linkcode SenderState.prototype.count} added to `lost` (may be negative). */
   lostDelta = 0;
   /** Bit i set: the sequence number at ring position i was delivered. */
@@ -178,7 +211,9 @@ export class SenderState {
     this.latencySumNs = 0;
     this.latencyCount = 0;
     this.lastArrivalNs = 0n;
+    this.firstArrivalNs = 0n;
     this.lostDelta = 0;
+    this.path.reset();
     this.window.fill(0);
   }
 
@@ -251,6 +286,7 @@ export class SenderState {
    */
   arrive(header: McasFields, arrival: Arrival, verdict: RecordVerdict, sharedClock: boolean): void {
     const now = arrival.arrivalNs;
+    if (this.packets === 0) this.firstArrivalNs = now;
     this.packets++;
     this.bytes += arrival.bytes;
     this.lastArrivalNs = now;
@@ -258,6 +294,7 @@ export class SenderState {
     this.originalDscp = header.dscp;
     this.receivedTtl = arrival.receivedTtl;
     this.receivedDscp = arrival.receivedDscp;
+    this.path.add(header.ttl, arrival.receivedTtl, header.dscp, arrival.receivedDscp);
     if (verdict === "duplicate" || verdict === "stale") return;
     const transit = now - header.timestampNs;
     if (this.hasTransit) {
@@ -277,6 +314,9 @@ export class SenderState {
 
   /** A fresh snapshot, with the loss percent the caller computed. */
   snapshot(lossPercent: number): SenderSnapshot {
+    const path = this.path;
+    const ttlKnown = path.ttlPackets > 0;
+    const spanNs = Number(this.lastArrivalNs - this.firstArrivalNs);
     return {
       senderId: this.senderId,
       source: this.source,
@@ -292,9 +332,20 @@ export class SenderState {
       receivedTtl: this.receivedTtl,
       originalTtl: this.originalTtl,
       hops: this.receivedTtl === null ? null : this.originalTtl - this.receivedTtl,
+      ttlMin: ttlKnown ? path.ttlMin : null,
+      ttlMax: ttlKnown ? path.ttlMax : null,
+      ttlChanges: path.ttlChanges,
+      hopsMin: ttlKnown ? path.hopsMin : null,
+      hopsMax: ttlKnown ? path.hopsMax : null,
+      ttlUnknownPackets: this.packets - path.ttlPackets,
       receivedDscp: this.receivedDscp,
       originalDscp: this.originalDscp,
-      remarked: this.receivedDscp === null ? null : this.receivedDscp !== this.originalDscp,
+      remarked: path.dscpPackets === 0 ? null : path.remarkedPackets > 0,
+      remarkedPackets: path.remarkedPackets,
+      dscpSeen: path.dscpHistogram(),
+      dscpUnknownPackets: this.packets - path.dscpPackets,
+      ratePps: this.packets > 1 && spanNs > 0 ? ((this.packets - 1) * 1e9) / spanNs : 0,
+      firstArrivalNs: this.firstArrivalNs,
       jitterMs: this.jitterNs / 1e6,
       latencyMs: this.latencyCount === 0 ? null : {
         min: this.latencyMinNs / 1e6,

@@ -1,7 +1,8 @@
 /**
  * Lab expectations of `mcast-receive` (`--min-packets`, `--max-loss`, `--expect-dscp`,
- * `--expect-hops`): pure evaluation of a receiver summary, so that a shell script grading a lab
- * gets exit code 3 and a list of `{ name, ok, detail }` telling what was and was not met.
+ * `--expect-hops`): pure evaluation of the receiver statistics (one group's, or several groups'
+ * together), so that a shell script grading a lab gets exit code 3 and a list of
+ * `{ name, ok, detail }` telling what was and was not met.
  *
  * Rules (CONTRACT "mcast-receive"):
  *
@@ -9,19 +10,22 @@
  *   them).
  * - `max-loss PCT`: overall loss percent, lost / (lost + unique received) × 100, is at most PCT.
  *   With nothing received there is nothing lost (0 %): met; use `--min-packets` to require traffic.
- * - `expect-dscp D`: every sender's received DSCP equals D.
- * - `expect-hops N`: every sender is N hops away (original TTL minus received TTL).
+ * - `expect-dscp D`: every MCAS packet of every sender arrived with DSCP D (90 packets remarked
+ *   AF11 and 10 clean EF packets do not meet `--expect-dscp ef`, whatever the last one was).
+ * - `expect-hops N`: every MCAS packet of every sender arrived N hops away (original TTL minus
+ *   received TTL, packet by packet).
  *
- * For the two "every sender" expectations, no sender at all is *not* met: a lab that expects EF
- * or one hop has not shown it when nothing arrived (the detail says so). A sender whose received
- * TTL or DSCP the kernel did not report does not meet them either.
+ * For the two "every packet" expectations, no sender at all is *not* met: a lab that expects EF
+ * or one hop has not shown it when nothing arrived (the detail says so). A packet whose received
+ * TTL or DSCP the kernel did not report cannot be shown to match, so it does not meet them
+ * either.
  *
  * @module
  */
 
-import { dscpName, formatDscp } from "./dscp.ts";
-import { lossPercent } from "./receiver_stats.ts";
-import type { ReceiverSummaryJson } from "./receiver_summary.ts";
+import { formatDscp } from "./dscp.ts";
+import { formatSenderId } from "./mcas.ts";
+import { lossPercent, type ReceiverTotals, type SenderSnapshot } from "./receiver_stats.ts";
 
 /** The expectation flags of `mcast-receive`; an absent field was not given. */
 export interface ExpectationFlags {
@@ -63,37 +67,55 @@ export function hasExpectations(flags: ExpectationFlags): boolean {
     flags.expectDscp !== undefined || flags.expectHops !== undefined;
 }
 
+/** What the expectations judge: `ReceiverStats` fits; so does a list of them (several groups). */
+export interface ExpectationSource {
+  /** The totals (packets, duplicates, lost). */
+  totals(): Pick<ReceiverTotals, "packets" | "duplicates" | "lost">;
+  /** The senders, with their per-packet TTL and DSCP figures. */
+  senders(): SenderSnapshot[];
+}
+
 /**
- * Evaluates the given expectations against a receiver summary, in the order min-packets,
- * max-loss, expect-dscp, expect-hops (only those given).
+ * Evaluates the given expectations against receiver statistics, in the order min-packets,
+ * max-loss, expect-dscp, expect-hops (only those given). Several sources (one per group) are
+ * judged together: their totals add up and every sender of every group must match.
  *
  * @example
  * ```ts
  * import { evaluateExpectations } from "./expectations.ts";
- * const summary = {
- *   status: "RECEIVING" as const,
- *   totals: {
- *     packets: 10, bytes: 2000, lost: 0, duplicates: 0, reordered: 0,
- *     restarts: 0, foreign: 0, stalls: 0,
- *   },
- *   senders: [],
- *   gaps: [],
- * };
- * const [result] = evaluateExpectations({ minPackets: 20 }, summary);
- * result.ok; // false
- * result.detail; // "10 MCAS packets received, expected at least 20"
+ * import { ReceiverStats } from "./receiver_stats.ts";
+ * const stats = new ReceiverStats();
+ * const arrival = { source: "10.0.0.1", receivedTtl: 63, receivedDscp: 46, arrivalNs: 0n, bytes: 200 };
+ * for (let i = 0; i < 10; i++) {
+ *   arrival.receivedDscp = i < 9 ? 10 : 46; // nine remarked AF11, the last one clean EF
+ *   stats.record({ senderId: 1n, sequence: BigInt(i), timestampNs: 0n, ttl: 64, dscp: 46 }, arrival);
+ * }
+ * const [dscp] = evaluateExpectations({ expectDscp: 46 }, stats);
+ * dscp.ok; // false
+ * dscp.detail; // "expected EF for every packet: 0000000000000001 from 10.0.0.1 received AF11 ×9, EF ×1"
  * ```
  *
  * @param flags The expectation flags.
- * @param summary The receiver summary (`ReceiverStats.summary()`).
+ * @param source The statistics (`ReceiverStats`), or one per group.
  * @returns One result per given flag.
  */
 export function evaluateExpectations(
   flags: ExpectationFlags,
-  summary: ReceiverSummaryJson,
+  source: ExpectationSource | readonly ExpectationSource[],
 ): ExpectationResult[] {
+  const sources: readonly ExpectationSource[] = Array.isArray(source)
+    ? source
+    : [source as ExpectationSource];
+  const totals = { packets: 0, duplicates: 0, lost: 0 };
+  const senders: SenderSnapshot[] = [];
+  for (const one of sources) {
+    const t = one.totals();
+    totals.packets += t.packets;
+    totals.duplicates += t.duplicates;
+    totals.lost += t.lost;
+    senders.push(...one.senders());
+  }
   const results: ExpectationResult[] = [];
-  const { totals, senders } = summary;
   if (flags.minPackets !== undefined) {
     const want = flags.minPackets;
     results.push({
@@ -117,40 +139,37 @@ export function evaluateExpectations(
     });
   }
   if (flags.expectDscp !== undefined) {
-    const want = dscpName(flags.expectDscp);
-    const label = formatDscp(flags.expectDscp);
-    const off = senders.filter((s) => s.dscp.received !== want);
+    const want = flags.expectDscp;
+    const label = formatDscp(want);
+    const off = senders.filter((s) =>
+      s.dscpUnknownPackets > 0 || s.dscpSeen.some(([dscp]) => dscp !== want)
+    );
     results.push({
       name: "expect-dscp",
       ok: senders.length > 0 && off.length === 0,
       detail: senders.length === 0
         ? `no sender seen, so no received DSCP to compare with ${label}`
         : off.length === 0
-        ? `${everySender(senders.length)} received ${label}`
-        : `expected ${label}: ${
-          off.map((s) => `${s.sender_id} from ${s.source} received ${dscpText(s.dscp.received)}`)
-            .join("; ")
+        ? `every packet of ${everySender(senders.length)} received ${label}`
+        : `expected ${label} for every packet: ${
+          off.map((s) => `${senderName(s)} received ${dscpText(s)}`).join("; ")
         }`,
     });
   }
   if (flags.expectHops !== undefined) {
     const want = flags.expectHops;
-    const off = senders.filter((s) => s.ttl.hops !== want);
+    const off = senders.filter((s) =>
+      s.ttlUnknownPackets > 0 || s.hopsMin !== want || s.hopsMax !== want
+    );
     results.push({
       name: "expect-hops",
       ok: senders.length > 0 && off.length === 0,
       detail: senders.length === 0
         ? `no sender seen, so no hop count to compare with ${want}`
         : off.length === 0
-        ? `${everySender(senders.length)} ${want} ${plural(want, "hop")} away`
-        : `expected ${want} ${plural(want, "hop")}: ${
-          off.map((s) =>
-            `${s.sender_id} from ${s.source} ${
-              s.ttl.hops === null
-                ? "has no received TTL"
-                : `is ${s.ttl.hops} ${plural(s.ttl.hops, "hop")} away`
-            }`
-          ).join("; ")
+        ? `every packet of ${everySender(senders.length)} ${want} ${plural(want, "hop")} away`
+        : `expected ${want} ${plural(want, "hop")} for every packet: ${
+          off.map((s) => `${senderName(s)} ${hopsText(s)}`).join("; ")
         }`,
     });
   }
@@ -182,11 +201,32 @@ function everySender(count: number): string {
   return count === 1 ? "the one sender" : `all ${count} senders`;
 }
 
+function senderName(s: SenderSnapshot): string {
+  return `${formatSenderId(BigInt.asUintN(64, s.senderId))} from ${s.source}`;
+}
+
+function hopsText(s: SenderSnapshot): string {
+  const known = s.packets - s.ttlUnknownPackets;
+  const range = s.hopsMin === null || s.hopsMax === null
+    ? null
+    : s.hopsMin === s.hopsMax
+    ? `is ${s.hopsMin} ${plural(s.hopsMin, "hop")} away`
+    : `is ${s.hopsMin} to ${s.hopsMax} hops away`;
+  if (s.ttlUnknownPackets === 0) return range ?? "has no received TTL";
+  const unknown = `has no received TTL for ${s.ttlUnknownPackets} of ${s.packets} ${
+    plural(s.packets, "packet")
+  }`;
+  return known > 0 && range !== null ? `${range}, ${unknown}` : unknown;
+}
+
 function formatPercent(value: number): string {
   return `${Number(value.toFixed(3))}%`;
 }
 
-function dscpText(value: string | number | null): string {
-  if (value === null) return "nothing the kernel reported";
-  return typeof value === "string" ? value.toUpperCase() : String(value);
+function dscpText(s: SenderSnapshot): string {
+  const seen = s.dscpSeen.map(([dscp, n]) => `${formatDscp(dscp)} ×${n}`);
+  if (s.dscpUnknownPackets > 0) {
+    seen.push(`nothing the kernel reported ×${s.dscpUnknownPackets}`);
+  }
+  return seen.join(", ");
 }

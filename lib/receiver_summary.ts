@@ -26,6 +26,8 @@ export interface TotalsJson {
   bytes: number;
   /** Sequence numbers lost. */
   lost: number;
+  /** Loss percent, lost / (lost + unique received) × 100, rounded to 0.001. */
+  loss_pct: number;
   /** Duplicates. */
   duplicates: number;
   /** Reordered. */
@@ -36,6 +38,41 @@ export interface TotalsJson {
   foreign: number;
   /** Stalls. */
   stalls: number;
+  /**
+   * Sender ids dropped from the full sender table (their packets stay in the totals, so the
+   * senders listed add up to the totals only when this is 0).
+   */
+  senders_evicted: number;
+}
+
+/** `ttl` of a sender in the `mcast-receive --json` summary. */
+export interface SenderTtlJson {
+  /** The last packet's received TTL / hop limit, or null when the kernel did not report it. */
+  received: number | null;
+  /** The TTL the sender set (the last packet's MCAS header). */
+  original: number;
+  /** The last packet's original minus received TTL, or null. */
+  hops: number | null;
+  /** Smallest received TTL over every packet, or null. */
+  min: number | null;
+  /** Largest received TTL over every packet, or null. */
+  max: number | null;
+  /** Times a packet's received TTL differed from the previous packet's. */
+  changes: number;
+}
+
+/** `dscp` of a sender in the `mcast-receive --json` summary. */
+export interface SenderDscpJson {
+  /** The last packet's received DSCP, or null when the kernel did not report it. */
+  received: JsonDscp | null;
+  /** The DSCP the sender set (the last packet's MCAS header). */
+  original: JsonDscp;
+  /** Whether any packet arrived with another DSCP than its sender set; null when unknown. */
+  remarked: boolean | null;
+  /** Packets that arrived with another DSCP than their sender set. */
+  remarked_packets: number;
+  /** Packets per received DSCP, by name (`"ef"`, `"af11"` …) or number. */
+  seen: Record<string, number>;
 }
 
 /** One element of `senders` in the `mcast-receive --json` summary. */
@@ -48,6 +85,8 @@ export interface SenderJson {
   packets: number;
   /** Sequence numbers lost. */
   lost: number;
+  /** Loss percent of this sender, rounded to 0.001. */
+  loss_pct: number;
   /** Duplicates. */
   duplicates: number;
   /** Reordered. */
@@ -56,10 +95,12 @@ export interface SenderJson {
   first_seq: JsonU64;
   /** Highest sequence number seen (see {@linkcode JsonU64}). */
   last_seq: JsonU64;
-  /** TTL on arrival, as set by the sender, and the difference. */
-  ttl: { received: number | null; original: number; hops: number | null };
-  /** DSCP on arrival, as set by the sender, and whether they differ. */
-  dscp: { received: JsonDscp | null; original: JsonDscp; remarked: boolean | null };
+  /** MCAS datagrams per second over this sender's span (first to latest arrival). */
+  rate_pps: number;
+  /** TTL on arrival: the last packet's, and over every packet. */
+  ttl: SenderTtlJson;
+  /** DSCP on arrival: the last packet's, and over every packet. */
+  dscp: SenderDscpJson;
   /** RFC 3550 interarrival jitter, milliseconds, rounded to microseconds. */
   jitter_ms: number;
 }
@@ -107,7 +148,8 @@ const NS_PER_S = 1_000_000_000;
  * const { status, senders } = summarizeReceiver(stats);
  * status; // "RECEIVING"
  * senders[0].sender_id; // "00000000000000ff"
- * senders[0].dscp; // { received: "af11", original: "ef", remarked: true }
+ * senders[0].dscp.remarked; // true
+ * senders[0].dscp.seen; // { af11: 1 }
  * ```
  *
  * @param stats The statistics.
@@ -122,26 +164,39 @@ export function summarizeReceiver(stats: ReceiverStats): ReceiverSummaryJson {
       packets: totals.packets,
       bytes: totals.bytes,
       lost: totals.lost,
+      loss_pct: round(totals.lossPercent, 3),
       duplicates: totals.duplicates,
       reordered: totals.reordered,
       restarts: totals.restarts,
       foreign: totals.foreign,
       stalls: totals.stalls,
+      senders_evicted: totals.evictedSenders,
     },
     senders: stats.senders().map((s) => ({
       sender_id: formatSenderId(BigInt.asUintN(64, s.senderId)),
       source: s.source,
       packets: s.packets,
       lost: s.lost,
+      loss_pct: round(s.lossPercent, 3),
       duplicates: s.duplicates,
       reordered: s.reordered,
       first_seq: jsonU64(s.firstSeq),
       last_seq: jsonU64(s.lastSeq),
-      ttl: { received: s.receivedTtl, original: s.originalTtl, hops: s.hops },
+      rate_pps: round(s.ratePps, 2),
+      ttl: {
+        received: s.receivedTtl,
+        original: s.originalTtl,
+        hops: s.hops,
+        min: s.ttlMin,
+        max: s.ttlMax,
+        changes: s.ttlChanges,
+      },
       dscp: {
         received: s.receivedDscp === null ? null : jsonDscp(s.receivedDscp),
         original: jsonDscp(s.originalDscp),
         remarked: s.remarked,
+        remarked_packets: s.remarkedPackets,
+        seen: Object.fromEntries(s.dscpSeen.map(([dscp, n]) => [String(jsonDscp(dscp)), n])),
       },
       jitter_ms: round(s.jitterMs, 3),
     })),
@@ -156,7 +211,21 @@ function jsonU64(value: bigint): JsonU64 {
   return value >= 0n && value <= MAX_SAFE ? Number(value) : value.toString();
 }
 
-function jsonDscp(value: number): JsonDscp {
+/**
+ * A DSCP as the JSON summaries write it: its name where one exists (`"ef"`, `"af41"`, `"be"`),
+ * else the number.
+ *
+ * @example
+ * ```ts
+ * import { jsonDscp } from "./receiver_summary.ts";
+ * jsonDscp(46); // "ef"
+ * jsonDscp(5); // 5
+ * ```
+ *
+ * @param value The DSCP.
+ * @returns The name or the number.
+ */
+export function jsonDscp(value: number): JsonDscp {
   return Number.isInteger(value) && value >= 0 && value <= 63 ? dscpName(value) : value;
 }
 

@@ -17,6 +17,34 @@ import type { ReceiverSummaryJson, SenderJson } from "../../lib/receiver_summary
 
 const ESCAPE = new RegExp(String.fromCharCode(0x1b));
 
+/** A sender's `ttl` for a stream whose every packet arrived with `received`. */
+function ttlOf(received: number | null, original: number): SenderJson["ttl"] {
+  return {
+    received,
+    original,
+    hops: received === null ? null : original - received,
+    min: received,
+    max: received,
+    changes: 0,
+  };
+}
+
+/** A sender's `dscp` for a stream of `packets` that all arrived with `received`. */
+function dscpOf(
+  received: string | number | null,
+  original: string | number,
+  packets = 10,
+): SenderJson["dscp"] {
+  const remarked = received === null ? null : received !== original;
+  return {
+    received,
+    original,
+    remarked,
+    remarked_packets: remarked ? packets : 0,
+    seen: received === null ? {} : { [String(received)]: packets },
+  };
+}
+
 function sender(overrides: Partial<SenderJson> = {}): SenderJson {
   return {
     sender_id: "0123456789abcdef",
@@ -27,8 +55,10 @@ function sender(overrides: Partial<SenderJson> = {}): SenderJson {
     reordered: 0,
     first_seq: 0,
     last_seq: 64,
-    ttl: { received: 63, original: 64, hops: 1 },
-    dscp: { received: "af11", original: "ef", remarked: true },
+    loss_pct: 1.538,
+    rate_pps: 25,
+    ttl: ttlOf(63, 64),
+    dscp: dscpOf("af11", "ef", 64),
     jitter_ms: 0.123,
     ...overrides,
   };
@@ -51,11 +81,13 @@ function state(overrides: Partial<ReceiveViewState> = {}, summary?: Partial<Rece
         packets: 64,
         bytes: 12_800,
         lost: 1,
+        loss_pct: 1.538,
         duplicates: 0,
         reordered: 0,
         restarts: 0,
         foreign: 2,
         stalls: 1,
+        senders_evicted: 0,
       },
       senders: [sender()],
       gaps: [{ started_at: "2024-05-01T12:00:03.250Z", duration_s: 3.5 }],
@@ -69,36 +101,66 @@ function state(overrides: Partial<ReceiveViewState> = {}, summary?: Partial<Rece
 
 Deno.test("view: hop texts", () => {
   assert.equal(
-    describeHops({ received: 63, original: 64, hops: 1 }),
+    describeHops(ttlOf(63, 64)),
     "recv 63, sender set 64 — 1 hop away",
   );
   assert.equal(
-    describeHops({ received: 96, original: 100, hops: 4 }),
+    describeHops(ttlOf(96, 100)),
     "recv 96, sender set 100 — 4 hops away",
   );
-  assert.match(describeHops({ received: 64, original: 64, hops: 0 }), /same link \(0 hops\)/);
-  assert.match(describeHops({ received: null, original: 64, hops: null }), /not reported/);
-  assert.match(describeHops({ received: 70, original: 64, hops: -6 }), /above the original/);
+  assert.match(describeHops(ttlOf(64, 64)), /same link \(0 hops\)/);
+  assert.match(describeHops(ttlOf(null, 64)), /not reported/);
+  assert.match(describeHops(ttlOf(70, 64)), /above the original/);
+});
+
+Deno.test("view: a mixed path shows the TTL range, its changes and the DSCP mix", () => {
+  assert.equal(
+    describeHops({ received: 63, original: 64, hops: 1, min: 58, max: 63, changes: 2 }),
+    "TTL 58–63, 2 changes (last 63), sender set 64 — 1 to 6 hops away",
+  );
+  assert.equal(
+    describeDscp({
+      received: "ef",
+      original: "ef",
+      remarked: true,
+      remarked_packets: 90,
+      seen: { af11: 90, ef: 10 },
+    }),
+    "AF11 ×90, EF ×10, sender set EF — REMARKED (90 packets)",
+  );
+  const mixed = sender({
+    ttl: { received: 63, original: 64, hops: 1, min: 58, max: 63, changes: 2 },
+    dscp: {
+      received: "ef",
+      original: "ef",
+      remarked: true,
+      remarked_packets: 90,
+      seen: { af11: 90, ef: 10 },
+    },
+  });
+  const text = renderDashboard(state({}, { senders: [mixed] }), { colors: NO_COLORS });
+  assert.ok(text.includes("TTL 58–63, 2 changes"), text);
+  assert.ok(text.includes("AF11 ×90, EF ×10"), text);
 });
 
 Deno.test("view: DSCP texts", () => {
   assert.equal(
-    describeDscp({ received: "af11", original: "ef", remarked: true }),
+    describeDscp(dscpOf("af11", "ef")),
     "AF11, sender set EF — REMARKED",
   );
   assert.equal(
-    describeDscp({ received: "be", original: "ef", remarked: true }),
+    describeDscp(dscpOf("be", "ef")),
     "BE, sender set EF — REMARKED",
   );
   assert.equal(
-    describeDscp({ received: "ef", original: "ef", remarked: false }),
+    describeDscp(dscpOf("ef", "ef")),
     "EF, sender set EF — preserved",
   );
   assert.equal(
-    describeDscp({ received: 13, original: 13, remarked: false }),
+    describeDscp(dscpOf(13, 13)),
     "13, sender set 13 — preserved",
   );
-  assert.match(describeDscp({ received: null, original: "ef", remarked: null }), /not reported/);
+  assert.match(describeDscp(dscpOf(null, "ef")), /not reported/);
 });
 
 Deno.test("view: dashboard without colours has no escape codes and shows the essentials", () => {

@@ -5,7 +5,7 @@
 // create; every sender sends a fixed count, every wait is bounded.
 
 import assert from "node:assert/strict";
-import { type LabProcess, labTest, type Namespace } from "../lab/mod.ts";
+import { type Lab, type LabProcess, labTest, type Namespace } from "../lab/mod.ts";
 import { parseIgmp } from "../../lib/proc_igmp.ts";
 
 const TOOL = new URL("../../cli/mcast_receive.ts", import.meta.url).pathname;
@@ -128,64 +128,71 @@ labTest("mcast-receive lab: expectation flags give exit 0 when met and 3 when no
   }
 }, { timeoutMs: 60_000 });
 
+/** h1 — router (smcroute forwarding `group` from h1 to h2) — h2. */
+async function routedLab(lab: Lab, group: string) {
+  const h1 = await lab.addNamespace("h1");
+  const router = await lab.addRouter("r");
+  const h2 = await lab.addNamespace("h2");
+  const up = await lab.link(h1, router);
+  const down = await lab.link(router, h2);
+  // smcroute: a static (S,G) route from the h1 side to the h2 side.
+  const dir = await lab.scratchDir();
+  const conf = `${dir}/smcroute-${router.label}.conf`;
+  await Deno.writeTextFile(
+    conf,
+    [
+      `phyint ${up.b.name} enable`,
+      `phyint ${down.a.name} enable`,
+      `mroute from ${up.b.name} source ${up.a.ipv4} group ${group} to ${down.a.name}`,
+      "",
+    ].join("\n"),
+  );
+  const smcroute = router.spawn([
+    "smcrouted",
+    "-n",
+    "-N",
+    "-f",
+    conf,
+    "-u",
+    `${dir}/smcroute-${router.label}.sock`,
+    "-P",
+    `${dir}/smcroute-${router.label}.pid`,
+    "-l",
+    "info",
+  ]);
+  const deadline = Date.now() + 15_000;
+  while (!(await router.ip(["mroute", "show"])).includes(group)) {
+    if (smcroute.exited || Date.now() > deadline) {
+      throw new Error(`smcroute did not install the route: ${smcroute.stderr}`);
+    }
+    await sleep(100);
+  }
+  return { h1, router, h2, up, down, smcroute };
+}
+
+/** The iptables mangle rule that remarks forwarded MCAS to AF11 (and, with `ttlDec`, ages it). */
+function remarkRule(action: "-A" | "-D", target: string[]): string[] {
+  return [
+    "iptables",
+    "-t",
+    "mangle",
+    action,
+    "FORWARD",
+    "-p",
+    "udp",
+    "--dport",
+    "19779",
+    ...target,
+  ];
+}
+
 labTest(
   "mcast-receive lab: through a router that remarks DSCP the receiver sees 1 hop and REMARKED",
   async (lab) => {
-    const h1 = await lab.addNamespace("h1");
-    const router = await lab.addRouter("r");
-    const h2 = await lab.addNamespace("h2");
-    const up = await lab.link(h1, router);
-    const down = await lab.link(router, h2);
     const group = randomGroup();
-
-    // smcroute: a static (S,G) route from the h1 side to the h2 side.
-    const dir = await lab.scratchDir();
-    const conf = `${dir}/smcroute-${router.label}.conf`;
-    await Deno.writeTextFile(
-      conf,
-      [
-        `phyint ${up.b.name} enable`,
-        `phyint ${down.a.name} enable`,
-        `mroute from ${up.b.name} source ${up.a.ipv4} group ${group} to ${down.a.name}`,
-        "",
-      ].join("\n"),
-    );
-    const smcroute = router.spawn([
-      "smcrouted",
-      "-n",
-      "-N",
-      "-f",
-      conf,
-      "-u",
-      `${dir}/smcroute-${router.label}.sock`,
-      "-P",
-      `${dir}/smcroute-${router.label}.pid`,
-      "-l",
-      "info",
-    ]);
-    const deadline = Date.now() + 15_000;
-    while (!(await router.ip(["mroute", "show"])).includes(group)) {
-      if (smcroute.exited || Date.now() > deadline) {
-        throw new Error(`smcroute did not install the route: ${smcroute.stderr}`);
-      }
-      await sleep(100);
-    }
+    const { h1, router, h2, up, down, smcroute } = await routedLab(lab, group);
     // The router remarks forwarded multicast to AF11.
-    await router.run([
-      "iptables",
-      "-t",
-      "mangle",
-      "-A",
-      "FORWARD",
-      "-p",
-      "udp",
-      "--dport",
-      "19779",
-      "-j",
-      "DSCP",
-      "--set-dscp-class",
-      "af11",
-    ], { check: true });
+    await router.run(remarkRule("-A", ["-j", "DSCP", "--set-dscp-class", "af11"]), { check: true });
 
     const cases: Array<[string[], number]> = [
       [["--expect-hops", "1"], 0],
@@ -218,12 +225,104 @@ labTest(
       assert.equal(summary.senders.length, 1, what);
       const [sender] = summary.senders;
       assert.equal(sender.source, up.a.ipv4, what);
-      assert.deepEqual(sender.ttl, { received: 63, original: 64, hops: 1 }, what);
-      assert.deepEqual(sender.dscp, { received: "af11", original: "ef", remarked: true }, what);
+      assert.deepEqual(
+        sender.ttl,
+        { received: 63, original: 64, hops: 1, min: 63, max: 63, changes: 0 },
+        what,
+      );
+      assert.deepEqual(sender.dscp, {
+        received: "af11",
+        original: "ef",
+        remarked: true,
+        remarked_packets: 30,
+        seen: { af11: 30 },
+      }, what);
     }
     await smcroute.stop();
   },
   { requires: ["smcrouted", "iptables"], timeoutMs: 90_000 },
+);
+
+labTest(
+  "mcast-receive lab: 90 packets remarked from 6 hops then 10 clean ones fail --expect-dscp/--expect-hops",
+  async (lab) => {
+    const group = randomGroup();
+    const { h1, router, h2, up, down, smcroute } = await routedLab(lab, group);
+    // The first 90 packets: remarked AF11 and 5 hops older than the router alone makes them.
+    const rules = [
+      ["-j", "DSCP", "--set-dscp-class", "af11"],
+      ["-j", "TTL", "--ttl-dec", "5"],
+    ];
+    for (const rule of rules) await router.run(remarkRule("-A", rule), { check: true });
+    const capture = await h2.capture(down.b.name, { filter: `udp and dst host ${group}` });
+    const receiver = await startReceiver(h2, group, down.b.name, [
+      "--json",
+      "--expect-dscp",
+      "ef",
+      "--expect-hops",
+      "1",
+    ]);
+    const sender = [
+      "--interface",
+      up.a.name,
+      "--source",
+      up.a.ipv4!,
+      "--ttl",
+      "64",
+      "--dscp",
+      "ef",
+    ];
+    await send(h1, group, [...sender, "--plan", "id=5eed:0-89", "--interval-ms", "2"]);
+    await sleep(300);
+    for (const rule of rules) await router.run(remarkRule("-D", rule), { check: true });
+    await send(h1, group, [...sender, "--plan", "id=5eed:90-99", "--interval-ms", "2"]);
+    await sleep(500);
+    const [{ summary, stderr }] = await interruptAll([receiver], [[["mixed path"], 3]]);
+    // The capture is the truth: 90 datagrams with TOS 0x28 (AF11) and TTL 58, then 10 with TOS
+    // 0xb8 (EF) and TTL 63.
+    const packets = await capture.packets();
+    const seen = new Map<string, number>();
+    for (const p of packets) {
+      const key = `${p.tos}/${p.ttl}`;
+      seen.set(key, (seen.get(key) ?? 0) + 1);
+    }
+    assert.deepEqual(Object.fromEntries(seen), { "40/58": 90, "184/63": 10 });
+    assert.equal(summary.totals.packets, 100);
+    const [one] = summary.senders;
+    assert.equal(one.sender_id, "0000000000005eed");
+    assert.deepEqual(one.ttl, {
+      received: 63,
+      original: 64,
+      hops: 1,
+      min: 58,
+      max: 63,
+      changes: 1,
+    });
+    assert.deepEqual(one.dscp, {
+      received: "ef",
+      original: "ef",
+      remarked: true,
+      remarked_packets: 90,
+      seen: { af11: 90, ef: 10 },
+    });
+    assert.deepEqual(summary.expectations, [
+      {
+        name: "expect-dscp",
+        ok: false,
+        detail:
+          `expected EF for every packet: 0000000000005eed from ${up.a.ipv4} received AF11 ×90, EF ×10`,
+      },
+      {
+        name: "expect-hops",
+        ok: false,
+        detail:
+          `expected 1 hop for every packet: 0000000000005eed from ${up.a.ipv4} is 1 to 6 hops away`,
+      },
+    ]);
+    assert.match(stderr, /expectation not met: expect-dscp/);
+    await smcroute.stop();
+  },
+  { requires: ["smcrouted", "iptables", "tcpdump"], timeoutMs: 90_000 },
 );
 
 labTest("mcast-receive lab: the tmux dashboard goes RECEIVING then STALLED", async (lab) => {
@@ -383,8 +482,21 @@ labTest(
     assert.equal(ipv4.source, link.a.ipv4);
     assert.equal(ipv4.igmp_version, 3);
     assert.equal(ipv4.totals.packets, 25);
-    assert.deepEqual(ipv4.senders[0].ttl, { received: 5, original: 5, hops: 0 });
-    assert.deepEqual(ipv4.senders[0].dscp, { received: "af41", original: "af41", remarked: false });
+    assert.deepEqual(ipv4.senders[0].ttl, {
+      received: 5,
+      original: 5,
+      hops: 0,
+      min: 5,
+      max: 5,
+      changes: 0,
+    });
+    assert.deepEqual(ipv4.senders[0].dscp, {
+      received: "af41",
+      original: "af41",
+      remarked: false,
+      remarked_packets: 0,
+      seen: { af41: 25 },
+    });
     const viaRoute = JSON.parse(r4.stdout);
     assert.equal(viaRoute.interface, iface);
     assert.equal(viaRoute.totals.packets, 25);
@@ -397,7 +509,14 @@ labTest(
     assert.equal(ipv6.source, link.a.ipv6);
     assert.equal(ipv6.interface, iface);
     assert.equal(ipv6.totals.packets, 25);
-    assert.deepEqual(ipv6.senders[0].ttl, { received: 5, original: 5, hops: 0 });
+    assert.deepEqual(ipv6.senders[0].ttl, {
+      received: 5,
+      original: 5,
+      hops: 0,
+      min: 5,
+      max: 5,
+      changes: 0,
+    });
     assert.equal(ipv6.senders[0].dscp.received, "af41");
   },
   { timeoutMs: 60_000 },

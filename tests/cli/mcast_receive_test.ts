@@ -244,32 +244,43 @@ labTest(
       packets: 25,
       bytes: 25 * SIZE,
       lost: 1,
+      loss_pct: 4, // 1 of 1 + 24 unique
       duplicates: 1,
       reordered: 1,
       restarts: 1,
       foreign: 3,
       stalls: 0,
+      senders_evicted: 0,
     });
     assert.deepEqual(summary.gaps, []);
     assert.equal(summary.senders.length, 2);
     const [first, second] = summary.senders;
     assert.deepEqual(
-      { ...first, jitter_ms: 0 },
+      { ...first, jitter_ms: 0, rate_pps: 0 },
       {
         sender_id: "0000000000000001",
         source: "127.0.0.1",
         packets: 15,
         lost: 1,
+        loss_pct: 6.667, // 1 of 1 + 14 unique
         duplicates: 1,
         reordered: 1,
         first_seq: 0,
         last_seq: 14,
-        ttl: { received: 7, original: 7, hops: 0 },
-        dscp: { received: "af41", original: "af41", remarked: false },
+        rate_pps: 0,
+        ttl: { received: 7, original: 7, hops: 0, min: 7, max: 7, changes: 0 },
+        dscp: {
+          received: "af41",
+          original: "af41",
+          remarked: false,
+          remarked_packets: 0,
+          seen: { af41: 15 },
+        },
         jitter_ms: 0,
       },
     );
     assert.equal(typeof first.jitter_ms, "number");
+    assert.ok(first.rate_pps > 0, `rate ${first.rate_pps}`);
     assert.equal(second.sender_id, "0000000000000002");
     assert.equal(second.packets, 10);
     assert.equal(second.lost + second.duplicates + second.reordered, 0);

@@ -4,11 +4,11 @@
 
 import assert from "node:assert/strict";
 import { formatAddress } from "../../lib/address.ts";
-import { InvalidValueError, SocketError } from "../../lib/errors.ts";
+import { ClosedError, InvalidValueError, SocketError } from "../../lib/errors.ts";
 import { PLATFORM as P } from "../../ffi/constants.ts";
 import { ipMreqn } from "../../ffi/group_req.ts";
 import { libc } from "../../ffi/libc.ts";
-import { ReceivedBatch } from "../../ffi/msghdr.ts";
+import { MessageBatch, ReceivedBatch } from "../../ffi/msghdr.ts";
 import { UdpSocket, WOULD_BLOCK } from "../../ffi/socket.ts";
 import { labTest } from "../lab/mod.ts";
 import { blockedEgress, peerSteps, unblockEgress } from "../lib/_lab_peers.ts";
@@ -102,13 +102,24 @@ Deno.test("UdpSocket.open is non-blocking and close-on-exec unless asked to bloc
     }
   }
   const closed = UdpSocket.open("IPv4");
+  const label = closed.label;
   closed.close();
-  assertSocketError(
-    () => closed.isNonBlocking(),
-    "fcntl(F_GETFL)",
-    "EBADF",
-    "Failed to fcntl(F_GETFL): EBADF (errno 9): -1",
-  );
+  // A closed socket never reaches the kernel with fd -1: every call names the socket instead.
+  for (
+    const call of [
+      () => closed.isNonBlocking(),
+      () => closed.setInt(P.IPPROTO_IP, P.IP_MULTICAST_TTL, 2, "IP_MULTICAST_TTL"),
+      () => closed.send(new Uint8Array(3)),
+      () => closed.localEndpoint(),
+      () => closed.wait(P.POLLIN, 10),
+    ]
+  ) {
+    assert.throws(call, (error: unknown) => {
+      assert.ok(error instanceof ClosedError, String(error));
+      assert.equal(error.message, `Already closed: socket ${label}`);
+      return true;
+    });
+  }
   using labelled = UdpSocket.open("IPv6", { label: "the v6 one" });
   assert.equal(labelled.label, "the v6 one");
 });
@@ -206,7 +217,11 @@ Deno.test("adopt takes a socket made elsewhere, reading its family", () => {
   try {
     assert.throws(() => UdpSocket.adopt(unix), (error: unknown) => {
       assert.ok(error instanceof InvalidValueError, String(error));
-      assert.equal(error.message, "Invalid sockaddr family: 1 (expected AF_INET or AF_INET6)");
+      assert.equal(error.message, `Invalid socket fd: ${unix} (expected an IPv4 or IPv6 socket)`);
+      assert.equal(
+        (error.cause as Error).message,
+        "Invalid sockaddr family: 1 (expected AF_INET or AF_INET6)",
+      );
       return true;
     });
     assert.ok(fdIsOpen(unix), "a refused fd stays the caller's");
@@ -352,6 +367,42 @@ Deno.test("connect fixes the peer; send returns the bytes sent; wait sees them",
     assert.equal((await rx.wait(P.POLLIN, 2_000)) & P.POLLIN, P.POLLIN);
     assert.equal(Number(libc().read(rx.fd, buffer, 64n)), 0);
     for (const size of [3, 3, 5, 3]) assert.equal(tx.send(new Uint8Array(size)), size);
+  }));
+
+Deno.test("one batch received by recvmsg, then by recvmmsg, reports each call's lengths", () =>
+  withSockets(2, "IPv4", async (sockets) => {
+    const { rx, tx } = loopbackPair(sockets);
+    const batch = new ReceivedBatch(4, 512, { formatAddress });
+    tx.send(new Uint8Array(10));
+    assert.equal((await rx.wait(P.POLLIN, 2_000)) & P.POLLIN, P.POLLIN);
+    assert.equal(rx.receiveBatch(batch, { singleMessages: true }), 1);
+    assert.equal(batch.datagramLength(0), 10);
+    tx.send(new Uint8Array(300));
+    tx.send(new Uint8Array(7));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(rx.receiveBatch(batch), 2);
+    assert.deepEqual([batch.datagramLength(0), batch.datagramLength(1)], [300, 7]);
+  }));
+
+Deno.test("sendMessages refuses slots outside the batch before calling the kernel", () =>
+  withSockets(2, "IPv4", (sockets) => {
+    const { tx } = loopbackPair(sockets);
+    const batch = new MessageBatch(2, 64);
+    for (const [from, count] of [[0, 5], [2, 1], [-1, 1], [0, 0], [1.5, 1]]) {
+      assert.throws(() => tx.sendMessages(batch, from, count), (error: unknown) => {
+        assert.ok(error instanceof InvalidValueError, String(error));
+        assert.equal(
+          error.message,
+          `Invalid batch slots: "${count} from slot ${from}" (expected at least one slot, all ` +
+            "within the batch's 2)",
+        );
+        return true;
+      });
+    }
+    batch.setLength(0, 64);
+    batch.setLength(1, 64);
+    assert.equal(tx.sendMessages(batch, 0, 2), 2);
+    assert.deepEqual([batch.receivedLength(0), batch.receivedLength(1)], [64, 64]);
   }));
 
 Deno.test("send and connect failures name the value", () =>

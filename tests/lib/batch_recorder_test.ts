@@ -49,11 +49,13 @@ Deno.test("BatchRecorder counts a scripted stream exactly, with TTL and DSCP", a
     packets: 6,
     bytes: 6 * 64,
     lost: 1,
+    loss_pct: 16.667, // 1 of 1 + 5 unique
     duplicates: 1,
     reordered: 1,
     restarts: 0,
     foreign: 2,
     stalls: 0,
+    senders_evicted: 0,
   });
   assert.equal(summary.senders.length, 1);
   const sender = summary.senders[0];
@@ -61,8 +63,14 @@ Deno.test("BatchRecorder counts a scripted stream exactly, with TTL and DSCP", a
   assert.equal(sender.source, "127.0.0.1");
   assert.equal(sender.first_seq, 0);
   assert.equal(sender.last_seq, 5);
-  assert.deepEqual(sender.ttl, { received: 7, original: 7, hops: 0 });
-  assert.deepEqual(sender.dscp, { received: "af21", original: "af21", remarked: false });
+  assert.deepEqual(sender.ttl, { received: 7, original: 7, hops: 0, min: 7, max: 7, changes: 0 });
+  assert.deepEqual(sender.dscp, {
+    received: "af21",
+    original: "af21",
+    remarked: false,
+    remarked_packets: 0,
+    seen: { af21: 6 },
+  });
 });
 
 Deno.test("BatchRecorder with arrivalOffsetNs puts arrivals on the sender's monotonic clock", async () => {

@@ -60,11 +60,13 @@ Deno.test("first packet starts a sender and the RECEIVING status", () => {
     packets: 1,
     bytes: 200,
     lost: 0,
+    loss_pct: 0,
     duplicates: 0,
     reordered: 0,
     restarts: 0,
     foreign: 0,
     stalls: 0,
+    senders_evicted: 0,
   });
   assert.equal(summary.senders[0].sender_id, "0000000000000001");
   assert.equal(summary.senders[0].first_seq, 7);
@@ -328,24 +330,116 @@ Deno.test("hops and DSCP remarking", () => {
   feed.arrival.receivedDscp = 0;
   feed.seq(0);
   let sender = feed.json();
-  assert.deepEqual(sender.ttl, { received: 60, original: 64, hops: 4 });
-  assert.deepEqual(sender.dscp, { received: "be", original: "ef", remarked: true });
+  assert.deepEqual(sender.ttl, {
+    received: 60,
+    original: 64,
+    hops: 4,
+    min: 60,
+    max: 60,
+    changes: 0,
+  });
+  assert.deepEqual(sender.dscp, {
+    received: "be",
+    original: "ef",
+    remarked: true,
+    remarked_packets: 1,
+    seen: { be: 1 },
+  });
+  // A clean packet after a remarked one: the stream was remarked all the same.
   feed.arrival.receivedDscp = 46;
+  feed.arrival.receivedTtl = 63;
   feed.seq(1);
   sender = feed.json();
-  assert.deepEqual(sender.dscp, { received: "ef", original: "ef", remarked: false });
-  // Unknown received values.
+  assert.deepEqual(sender.ttl, {
+    received: 63,
+    original: 64,
+    hops: 1,
+    min: 60,
+    max: 63,
+    changes: 1,
+  });
+  assert.deepEqual(sender.dscp, {
+    received: "ef",
+    original: "ef",
+    remarked: true,
+    remarked_packets: 1,
+    seen: { be: 1, ef: 1 },
+  });
+  // Unknown received values: the last packet's are unknown, the stream's figures stay.
   feed.arrival.receivedTtl = null;
   feed.arrival.receivedDscp = null;
   feed.seq(2);
   sender = feed.json();
-  assert.deepEqual(sender.ttl, { received: null, original: 64, hops: null });
-  assert.deepEqual(sender.dscp, { received: null, original: "ef", remarked: null });
+  assert.deepEqual(sender.ttl, {
+    received: null,
+    original: 64,
+    hops: null,
+    min: 60,
+    max: 63,
+    changes: 1,
+  });
+  assert.deepEqual(sender.dscp, {
+    received: null,
+    original: "ef",
+    remarked: true,
+    remarked_packets: 1,
+    seen: { be: 1, ef: 1 },
+  });
   // Unnamed and out-of-range values stay numbers.
   feed.header.dscp = 200;
   feed.arrival.receivedDscp = 13;
   feed.seq(3);
-  assert.deepEqual(feed.json().dscp, { received: 13, original: 200, remarked: true });
+  assert.deepEqual(feed.json().dscp, {
+    received: 13,
+    original: 200,
+    remarked: true,
+    remarked_packets: 2,
+    seen: { be: 1, ef: 1, 13: 1 },
+  });
+  // Only known values count: a stream of unknown DSCPs is neither remarked nor preserved.
+  const blind = new Feed();
+  blind.arrival.receivedDscp = null;
+  blind.seq(0, 1);
+  assert.equal(blind.json().dscp.remarked, null);
+  assert.deepEqual(blind.json().dscp.seen, {});
+});
+
+Deno.test("TTL changes count every change from one packet to the next", () => {
+  // The issue's case: 90 packets remarked AF11 from 6 hops, then 10 clean EF from 1 hop.
+  const feed = new Feed();
+  feed.header.ttl = 64;
+  feed.header.dscp = 46;
+  feed.arrival.receivedTtl = 58;
+  feed.arrival.receivedDscp = 10;
+  for (let i = 0; i < 90; i++) feed.seq(i);
+  feed.arrival.receivedTtl = 63;
+  feed.arrival.receivedDscp = 46;
+  for (let i = 90; i < 100; i++) feed.seq(i);
+  const sender = feed.json();
+  assert.deepEqual(sender.ttl, {
+    received: 63,
+    original: 64,
+    hops: 1,
+    min: 58,
+    max: 63,
+    changes: 1,
+  });
+  assert.deepEqual(sender.dscp, {
+    received: "ef",
+    original: "ef",
+    remarked: true,
+    remarked_packets: 90,
+    seen: { af11: 90, ef: 10 },
+  });
+  const [snapshot] = feed.stats.senders();
+  assert.deepEqual([snapshot.hopsMin, snapshot.hopsMax], [1, 6]);
+  // Back and forth: 58, 63, 58, 63 is three changes.
+  const flap = new Feed();
+  for (const [i, ttl] of [58, 63, 58, 63].entries()) {
+    flap.arrival.receivedTtl = ttl;
+    flap.seq(i);
+  }
+  assert.equal(flap.json().ttl.changes, 3);
 });
 
 Deno.test("jitter follows RFC 3550 against a hand-computed value", () => {
@@ -411,11 +505,13 @@ Deno.test("the worked example of docs/receiver.md", () => {
     packets: 9,
     bytes: 1800,
     lost: 2,
+    loss_pct: 20, // 2 lost of 2 + 8 unique (6 from the first sender id, 2 from the second)
     duplicates: 1,
     reordered: 1,
     restarts: 1,
     foreign: 1,
     stalls: 0,
+    senders_evicted: 0,
   });
   assert.deepEqual(
     summary.senders.map((s) => [s.packets, s.lost, s.duplicates, s.reordered, s.last_seq]),
@@ -606,9 +702,10 @@ Deno.test("memory stays within the documented bound for 30k random sender ids", 
   const stats = new ReceiverStats();
   feed(stats, 10_000);
   const afterFirst = used();
-  // docs/receiver.md: at most maxSenders × (dupWindow / 8 + ~300) bytes ≈ 8.3 MiB by default;
+  // docs/receiver.md: at most maxSenders × (dupWindow / 8 + ~600) bytes ≈ 8.6 MiB by default (the
+  // duplicate window, and 256 bytes of DSCP histogram with the other per-sender figures);
   // allow for the source table and V8's own overhead, but not for growth with the input.
-  const bound = 1024 * (65536 / 8 + 300);
+  const bound = 1024 * (65536 / 8 + 600);
   assert.ok(afterFirst - before < bound * 1.5, `grew by ${afterFirst - before} bytes`);
   feed(stats, 20_000);
   const afterThird = used();

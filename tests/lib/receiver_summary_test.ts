@@ -33,27 +33,59 @@ Deno.test("summarizeReceiver gives what summary() and toJSON() give, keys in the
   assert.deepEqual(summary, stats.summary());
   assert.deepEqual(JSON.parse(JSON.stringify(stats)), JSON.parse(JSON.stringify(summary)));
   assert.deepEqual(Object.keys(summary), ["status", "totals", "senders", "gaps"]);
+  assert.deepEqual(Object.keys(summary.totals), [
+    "packets",
+    "bytes",
+    "lost",
+    "loss_pct",
+    "duplicates",
+    "reordered",
+    "restarts",
+    "foreign",
+    "stalls",
+    "senders_evicted",
+  ]);
   assert.deepEqual(summary.totals, {
     packets: 4,
     bytes: 800,
     lost: 1,
+    loss_pct: 25,
     duplicates: 1,
     reordered: 0,
     restarts: 0,
     foreign: 1,
     stalls: 0,
+    senders_evicted: 0,
   });
+  assert.deepEqual(Object.keys(summary.senders[0]), [
+    "sender_id",
+    "source",
+    "packets",
+    "lost",
+    "loss_pct",
+    "duplicates",
+    "reordered",
+    "first_seq",
+    "last_seq",
+    "rate_pps",
+    "ttl",
+    "dscp",
+    "jitter_ms",
+  ]);
   assert.deepEqual(summary.senders, [{
     sender_id: "0000000000001234",
     source: "192.0.2.7",
     packets: 4,
     lost: 1,
+    loss_pct: 25,
     duplicates: 1,
     reordered: 0,
     first_seq: 0,
     last_seq: 3,
-    ttl: { received: 61, original: 64, hops: 3 },
-    dscp: { received: "ef", original: "ef", remarked: false },
+    // 4 datagrams arrived over 30 ms (at 0, 10, 30 and 30 ms): 3 intervals in 0.03 s.
+    rate_pps: 100,
+    ttl: { received: 61, original: 64, hops: 3, min: 61, max: 61, changes: 0 },
+    dscp: { received: "ef", original: "ef", remarked: false, remarked_packets: 0, seen: { ef: 4 } },
     jitter_ms: summary.senders[0].jitter_ms,
   }]);
 });
@@ -62,8 +94,21 @@ Deno.test("DSCP values without a name stay numbers, unknown ones null", () => {
   const stats = new ReceiverStats();
   stats.record(header({ dscp: 5 }), arrival({ receivedDscp: null, receivedTtl: null }));
   const [sender] = summarizeReceiver(stats).senders;
-  assert.deepEqual(sender.dscp, { received: null, original: 5, remarked: null });
-  assert.deepEqual(sender.ttl, { received: null, original: 64, hops: null });
+  assert.deepEqual(sender.dscp, {
+    received: null,
+    original: 5,
+    remarked: null,
+    remarked_packets: 0,
+    seen: {},
+  });
+  assert.deepEqual(sender.ttl, {
+    received: null,
+    original: 64,
+    hops: null,
+    min: null,
+    max: null,
+    changes: 0,
+  });
   // A header field out of the DSCP range (a lying sender) is passed through as the number.
   const odd = new ReceiverStats();
   odd.record(header({ dscp: 200 }), arrival({ receivedDscp: 0 }));
@@ -71,7 +116,27 @@ Deno.test("DSCP values without a name stay numbers, unknown ones null", () => {
     received: "be",
     original: 200,
     remarked: true,
+    remarked_packets: 1,
+    seen: { be: 1 },
   });
+});
+
+Deno.test("rates count MCAS datagrams over the sender's own span, not the time waited before", () => {
+  const stats = new ReceiverStats();
+  // Nothing for 10 s (WAITING), then 100 datagrams at 100 pps, plus foreign traffic.
+  for (let i = 0; i < 100; i++) {
+    stats.record(
+      header({ sequence: BigInt(i) }),
+      arrival({ arrivalNs: 10n * S + BigInt(i) * 10n * MS }),
+    );
+    stats.recordForeign(1316);
+  }
+  const [sender] = summarizeReceiver(stats).senders;
+  assert.equal(sender.rate_pps, 100);
+  assert.equal(summarizeReceiver(stats).totals.foreign, 100);
+  const one = new ReceiverStats();
+  one.record(header(), arrival());
+  assert.equal(summarizeReceiver(one).senders[0].rate_pps, 0, "no span with one datagram");
 });
 
 Deno.test("sender ids are 16 hex digits, sequence numbers above 2^53 − 1 strings", () => {
