@@ -11,6 +11,7 @@ import pc from "picocolors";
 import { colors as defaultColors, formatBitrate, formatDuration, sparkline } from "./_dashboard.ts";
 import type { ExpectationResult } from "../lib/expectations.ts";
 import { type LatencyMs, lossPercent, type ReceiverStatus } from "../lib/receiver_stats.ts";
+import { renderGroupLines, renderGroupRows } from "./_groups_view.ts";
 import type { GapJson, ReceiverSummaryJson, SenderJson } from "../lib/receiver_summary.ts";
 
 /** A colour set: `picocolors.createColors(enabled)`. */
@@ -21,22 +22,38 @@ export const NO_COLORS: Colors = pc.createColors(false);
 
 /** Recent receive rate. */
 export interface RateView {
-  /** Datagrams per second over the last second (MCAS and foreign). */
+  /** MCAS datagrams per second over the last second. */
   pps: number;
-  /** Bits per second of UDP payload over the last second. */
+  /** Bits per second of MCAS UDP payload over the last second. */
   bps: number;
   /** Packets per second of the last seconds, oldest first, for the sparkline. */
   history: readonly number[];
+}
+
+/** One group of a receiver of several, as its row shows it. */
+export interface GroupView {
+  /** The group. */
+  group: string;
+  /** Its statistics summary. */
+  summary: ReceiverSummaryJson;
+  /** Its recent rate. */
+  rate: RateView;
 }
 
 /** Everything the views show. */
 export interface ReceiveViewState {
   /** The tool version. */
   version: string;
-  /** The group. */
+  /** The group (the first, with several). */
   group: string;
-  /** The SSM source, or null for an any-source join. */
+  /** The groups as given, when several (`239.1.1.1+63`); undefined for one. */
+  groupsText?: string;
+  /** The SSM source (the first of an INCLUDE list), or null for an any-source join. */
   source: string | null;
+  /** The INCLUDE-mode sources. @default {[source] or []} */
+  sources?: readonly string[];
+  /** The EXCLUDE-mode sources. @default {[]} */
+  exclude?: readonly string[];
   /** UDP port. */
   port: number;
   /** The interface joined on, or null when the kernel chose it. */
@@ -47,10 +64,21 @@ export interface ReceiveViewState {
   elapsedS: number;
   /** `--duration`, 0 for until interrupted. */
   durationS: number;
-  /** Recent rate. */
+  /** Recent rate of MCAS datagrams. */
   rate: RateView;
-  /** The statistics summary (`ReceiverStats.summary()`). */
+  /** Foreign (non-MCAS) datagrams per second over the last second. @default {0} */
+  foreignPps?: number;
+  /**
+   * Seconds from the first to the latest MCAS datagram (what the final average rate divides
+   * by: not the time spent WAITING). @default {elapsedS}
+   */
+  activeS?: number;
+  /** The statistics summary (`ReceiverStats.summary()`; with several groups, the sums). */
   summary: ReceiverSummaryJson;
+  /** Each group, when several (the dashboard shows a row per group). @default {[]} */
+  groups?: readonly GroupView[];
+  /** Lines about the run worth showing (findings, hints). @default {[]} */
+  notes?: readonly string[];
   /**
    * One-way latency by sender id (16 hex digits), for senders on this host (they share its
    * monotonic clock); absent for the others.
@@ -82,6 +110,12 @@ export interface RenderOptions {
    * @default {5}
    */
   maxGaps?: number;
+  /**
+   * Most group rows listed with several groups (the worst first).
+   *
+   * @default {20}
+   */
+  maxGroups?: number;
 }
 
 /**
@@ -182,26 +216,34 @@ export function renderDashboard(state: ReceiveViewState, options: RenderOptions 
     `${c.dim("join")}     ${joinText(state)}  ${c.dim("port")} ${state.port}  ` +
       `${c.dim("on")} ${state.interface ?? "routing default"}  ${state.membership}`,
   );
+  const active = state.activeS ?? state.elapsedS;
+  const foreign = (state.foreignPps ?? 0) > 0
+    ? `  ${c.yellow(`+ ${formatNumber(state.foreignPps!)} pps foreign`)}`
+    : "";
   const rateText = state.final
-    ? `average ${formatNumber(state.elapsedS > 0 ? t.packets / state.elapsedS : 0)} pps, ` +
-      formatBitrate(state.elapsedS > 0 ? (t.bytes * 8) / state.elapsedS : 0)
-    : `${formatNumber(rate.pps)} pps  ${formatBitrate(rate.bps)}`;
+    ? `average ${formatNumber(active > 0 ? Math.max(0, t.packets - 1) / active : 0)} pps, ` +
+      formatBitrate(active > 0 ? (t.bytes * 8) / active : 0) +
+      c.dim(" (first to last MCAS datagram)")
+    : `${formatNumber(rate.pps)} pps  ${formatBitrate(rate.bps)}${foreign}`;
   const spark = rate.history.length > 0 ? `  ${c.cyan(sparkline(rate.history))}` : "";
   lines.push(`${c.dim("rate")}     ${rateText}${spark}`);
   lines.push(
     `${c.dim("totals")}   packets ${t.packets}  bytes ${t.bytes}  ` +
-      `lost ${warnIf(t.lost, c)} (${
-        formatPercent(lossPercent(t.lost, t.packets - t.duplicates))
-      })  ` +
+      `lost ${warnIf(t.lost, c)} (${formatPercent(t.loss_pct)})  ` +
       `dup ${warnIf(t.duplicates, c)}  reord ${warnIf(t.reordered, c)}`,
   );
   lines.push(
     `         restarts ${warnIf(t.restarts, c)}  foreign ${warnIf(t.foreign, c)}  ` +
-      `stalls ${warnIf(t.stalls, c)}  senders ${summary.senders.length}`,
+      `stalls ${warnIf(t.stalls, c)}  senders ${summary.senders.length}` +
+      (t.senders_evicted > 0 ? `  ${c.yellow(`evicted ${t.senders_evicted}`)}` : ""),
   );
+  for (const note of state.notes ?? []) lines.push(c.yellow(`note     ${note}`));
 
   lines.push("");
-  if (summary.senders.length === 0) {
+  const groups = state.groups ?? [];
+  if (groups.length > 1) {
+    lines.push(...renderGroupRows(groups, { colors: c, maxRows: options.maxGroups ?? 20 }));
+  } else if (summary.senders.length === 0) {
     lines.push(c.dim(summary.status === "WAITING" ? "waiting for MCAS datagrams…" : "no senders"));
   } else {
     lines.push(c.bold(`senders (${summary.senders.length})`));
@@ -212,7 +254,7 @@ export function renderDashboard(state: ReceiveViewState, options: RenderOptions 
     if (more > 0) lines.push(c.dim(`  … and ${more} more (see --json)`));
   }
 
-  if (summary.gaps.length > 0) {
+  if (groups.length <= 1 && summary.gaps.length > 0) {
     lines.push("");
     lines.push(c.bold(`gaps (${t.stalls}, newest last)`));
     const shown = summary.gaps.slice(-maxGaps);
@@ -253,6 +295,13 @@ export function renderDashboard(state: ReceiveViewState, options: RenderOptions 
  * @returns One line without a newline.
  */
 export function renderStatusLine(state: ReceiveViewState): string {
+  if ((state.groups?.length ?? 0) > 1) {
+    return [statusLineOf(state), ...renderGroupLines(state.groups!)].join("\n");
+  }
+  return statusLineOf(state);
+}
+
+function statusLineOf(state: ReceiveViewState): string {
   const t = state.summary.totals;
   return `[${formatDuration(state.elapsedS)}] ${state.summary.status} ${joinText(state)} on ` +
     `${state.interface ?? "routing default"}: ${t.packets} packets, ` +
@@ -280,77 +329,6 @@ export function renderStartLine(state: ReceiveViewState): string {
   return `mcast-receive ${state.version}: joined ${joinText(state)} port ${state.port} on ` +
     `${state.interface ?? "the routing default interface"}, ${state.membership}; ` +
     `receiving ${until}`;
-}
-
-/**
- * Keeps the recent receive rate: fed the running packet and byte counts now and then (every
- * quarter second will do), it derives packets and bits per second over each second that passed
- * and keeps the last `size` per-second figures for a sparkline.
- *
- * @example
- * ```ts
- * import { RateHistory } from "./_receive_view.ts";
- * const rate = new RateHistory(30);
- * rate.sample(0, 0, 0);
- * rate.sample(1000, 25, 5000);
- * rate.view().pps; // 25
- * rate.view().bps; // 40000
- * ```
- */
-export class RateHistory {
-  readonly #size: number;
-  readonly #history: number[] = [];
-  #lastMs = NaN;
-  #lastPackets = 0;
-  #lastBytes = 0;
-  #pps = 0;
-  #bps = 0;
-
-  /**
-   * Constructs a new instance.
-   *
-   * @param size How many per-second figures to keep.
-   */
-  constructor(size = 30) {
-    this.#size = Math.max(1, Math.floor(size));
-  }
-
-  /**
-   * Records the counts at a time; once a second or more has passed since the last figure, a new
-   * per-second figure is derived.
-   *
-   * @param nowMs A monotonic time in milliseconds.
-   * @param packets Datagrams so far.
-   * @param bytes Bytes so far.
-   */
-  sample(nowMs: number, packets: number, bytes: number): void {
-    if (Number.isNaN(this.#lastMs)) {
-      this.#lastMs = nowMs;
-      this.#lastPackets = packets;
-      this.#lastBytes = bytes;
-      return;
-    }
-    const dt = nowMs - this.#lastMs;
-    if (dt < 1000) return;
-    const packetDelta = Math.max(0, packets - this.#lastPackets);
-    const byteDelta = Math.max(0, bytes - this.#lastBytes);
-    this.#pps = (packetDelta * 1000) / dt;
-    this.#bps = (byteDelta * 8 * 1000) / dt;
-    this.#history.push(this.#pps);
-    if (this.#history.length > this.#size) this.#history.shift();
-    this.#lastMs = nowMs;
-    this.#lastPackets = packets;
-    this.#lastBytes = bytes;
-  }
-
-  /**
-   * The rate now and its recent history.
-   *
-   * @returns A fresh view.
-   */
-  view(): RateView {
-    return { pps: this.#pps, bps: this.#bps, history: [...this.#history] };
-  }
 }
 
 function senderLines(s: SenderJson, latency: LatencyMs | undefined, c: Colors): string[] {
@@ -398,10 +376,25 @@ function statusBadge(status: ReceiverStatus, c: Colors): string {
   }
 }
 
-function joinText(state: ReceiveViewState): string {
-  return state.source === null
-    ? `(*, ${state.group}) ASM`
-    : `(${state.source}, ${state.group}) SSM`;
+/**
+ * The join as text: `(*, 239.1.2.3) ASM`, `(10.0.0.1, 232.1.1.1) SSM`,
+ * `(* except 10.0.0.2, 239.1.2.3) EXCLUDE`; several groups are named by their form.
+ *
+ * @example
+ * ```ts ignore
+ * joinText(state); // "(10.0.0.1, 10.0.0.2, 232.1.1.1) SSM"
+ * ```
+ *
+ * @param state What to show.
+ * @returns The text.
+ */
+export function joinText(state: ReceiveViewState): string {
+  const group = state.groupsText ?? state.group;
+  const sources = state.sources ?? (state.source === null ? [] : [state.source]);
+  const exclude = state.exclude ?? [];
+  if (sources.length > 0) return `(${sources.join(", ")}, ${group}) SSM`;
+  if (exclude.length > 0) return `(* except ${exclude.join(", ")}, ${group}) EXCLUDE`;
+  return `(*, ${group}) ASM`;
 }
 
 function dscpLabel(value: string | number): string {

@@ -22,12 +22,18 @@ export const TOOLS: readonly ToolEntry[] = [
   {
     name: "mcast-receive",
     entry: "cli/mcast_receive.ts",
-    permissions: ["--allow-ffi", "--allow-env", "--allow-read=/proc,/sys"],
+    // /run/mcast: the shared records of forced IGMP/MLD versions (root only writes them).
+    permissions: [
+      "--allow-ffi",
+      "--allow-env",
+      "--allow-read=/proc,/sys,/run/mcast",
+      "--allow-write=/run/mcast",
+    ],
   },
   {
     name: "mcast-status",
     entry: "cli/mcast_status.ts",
-    permissions: ["--allow-ffi", "--allow-env", "--allow-read=/proc,/sys"],
+    permissions: ["--allow-ffi", "--allow-env", "--allow-read=/proc,/sys,/run/mcast"],
   },
   {
     name: "mctx-send",

@@ -1,89 +1,82 @@
 /**
- * `mcast-receive`: join a multicast group (any-source `(*,G)` or source-specific `(S,G)`, IPv4 or
- * IPv6) and show what arrives — per MCAS sender: loss, duplicates, reordering, restarts, jitter,
- * hop count from the TTL, DSCP remarking — with a live dashboard on a terminal, a plain status
- * line otherwise, and one JSON summary object with `--json`. Lab expectations (`--min-packets`,
+ * `mcast-receive`: join one or many multicast groups (any-source `(*,G)`, source-specific with
+ * one source or an INCLUDE list, or an EXCLUDE list; IPv4 or IPv6) and show what arrives — per
+ * group and per MCAS sender: loss, duplicates, reordering, restarts, jitter, hop count from the
+ * TTL, DSCP remarking, over every packet — with a live dashboard on a terminal, plain status
+ * lines otherwise, and one JSON summary object with `--json`. Lab expectations (`--min-packets`,
  * `--max-loss`, `--expect-dscp`, `--expect-hops`) turn the run into a pass (exit 0) or fail
  * (exit 3) for a grading script. CONTRACT "mcast-receive".
  *
  * ```sh
- * deno task mcast-receive 239.1.2.3                     # ASM (*,G), IGMPv3
- * deno task mcast-receive 232.1.1.1 10.0.0.1 -i eth1    # SSM (S,G)
- * deno task mcast-receive 239.1.2.3 --duration 10 --json --min-packets 200 --expect-hops 1
+ * deno task mcast-receive 239.1.2.3                      # ASM (*,G), IGMPv3
+ * deno task mcast-receive 232.1.1.1 10.0.0.1 -i eth1     # SSM (S,G)
+ * deno task mcast-receive 239.1.1.1+63 -i eth1           # 64 groups, a socket each
+ * deno task mcast-receive 239.1.2.3 --exclude 10.0.0.2   # any source but 10.0.0.2
  * ```
  *
- * IGMP/MLD version: `--igmp-version` (default 3) / `--mld-version` (default 2) is written to
- * `/proc/sys/net/ipv{4,6}/conf/<iface>/force_{igmp,mld}_version` on the join interface when it
- * differs from what the kernel would use, and put back on every exit path (end of `--duration`,
- * Ctrl-C, SIGTERM, SIGHUP, error). That needs root; without it the tool warns once and goes on
- * with the kernel's version. Without `--interface` the join interface is the one the kernel's
- * main routing table gives for the group (`/proc/net/route`, `/proc/net/ipv6_route`: longest
- * prefix, then lowest metric); the tool joins on that interface explicitly so that the forced
- * version and the join are on the same interface. When no route matches, the kernel chooses
- * (and usually fails with "no such device"), and the version is not forced (warned when a
- * non-default version was asked for).
+ * The IGMP/MLD version: `--igmp-version` (default 3) / `--mld-version` (default 2) is forced on
+ * the join interface when root (shared with other receivers forcing it, restored after the last
+ * one: `lib/igmp_version.ts`); the version in force — as the kernel computes it from conf/all,
+ * the interface and the queriers heard — is what the run reports, and a source-specific or
+ * EXCLUDE join it cannot express is refused (exit 1) with the command that fixes it. Without
+ * `--interface` the join interface is the one the main routing table gives for the group.
  *
  * @module
  */
 
 import { createProgram, EXIT, integerIn, numberIn, parser, runTool, VERSION } from "./_cli.ts";
 import { colors, LiveView, StatusLines } from "./_dashboard.ts";
+import { RateHistory } from "./_rate_history.ts";
+import { overallStatus, receiveSummary, sumTotals } from "./_receive_summary.ts";
+import { abortOnSignals } from "./_runtime.ts";
 import {
+  type GroupView,
   NO_COLORS,
-  RateHistory,
   type ReceiveViewState,
   renderDashboard,
   renderStartLine,
   renderStatusLine,
 } from "./_receive_view.ts";
-import {
-  type AddressFamily,
-  formatAddress,
-  isMulticast,
-  parseAddress,
-  type ParsedAddress,
-} from "../lib/address.ts";
+import type { AddressFamily, ParsedAddress } from "../lib/address.ts";
+import { monotonicNs } from "../lib/clock.ts";
 import { parseDscp } from "../lib/dscp.ts";
-import { InvalidValueError } from "../lib/errors.ts";
-import { ForcedMembershipVersion, validateMembershipVersion } from "../lib/igmp_version.ts";
-import { BatchRecorder } from "../lib/batch_recorder.ts";
-import { formatSenderId } from "../lib/mcas.ts";
+import { InvalidValueError, McastError, SocketError } from "../lib/errors.ts";
 import {
   evaluateExpectations,
   type ExpectationFlags,
-  type ExpectationResult,
   expectationsMet,
   hasExpectations,
 } from "../lib/expectations.ts";
-import { OperationalMembershipVersion } from "../lib/membership_version.ts";
-import { readRouteInterface } from "../lib/proc_route.ts";
-import { ReceiverStats } from "../lib/receiver_stats.ts";
-import type { ReceiverSummaryJson } from "../lib/receiver_summary.ts";
-import { round } from "../lib/_numbers.ts";
-import { DEFAULT_PORT } from "../lib/mcas.ts";
-import { Subscription } from "../lib/subscription.ts";
-import { monotonicNs, realtimeOffsetNs } from "../lib/clock.ts";
+import { checkUsableGroup, groupWarnings } from "../lib/group_advice.ts";
+import { type GroupList, parseGroupList } from "../lib/group_list.ts";
+import { ForcedMembershipVersion, validateMembershipVersion } from "../lib/igmp_version.ts";
 import {
   interfaceForGroup,
+  linkState,
   listInterfaces,
   type NetworkInterface,
   resolveInterface,
 } from "../lib/interfaces.ts";
+import { DEFAULT_PORT, formatSenderId } from "../lib/mcas.ts";
+import { MulticastReceiver } from "../lib/multicast_receiver.ts";
+import { OperationalMembershipVersion } from "../lib/membership_version.ts";
+import { readRouteInterface } from "../lib/proc_route.ts";
+import type { ReceiverSummaryJson } from "../lib/receiver_summary.ts";
 import { checkSource } from "../lib/source_filter.ts";
+import { readVersionInForce, sourceJoinRefusal } from "../lib/version_in_force.ts";
 
 const NAME = "mcast-receive";
 const TICK_MS = 250;
 const STATUS_LINE_MS = 2000;
 const MEMBERSHIP_REFRESH_MS = 2000;
-const YIELD_EVERY_MS = 50;
 const MAX_TIMER_MS = 2 ** 31 - 1;
-const SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
-/** The parsed command line, before any check that needs the family of the group. */
+/** The parsed command line, before any check that needs the family of the groups. */
 interface ReceiveArgs {
-  group: ParsedAddress;
-  groupText: string;
-  source?: string;
+  groups: GroupList;
+  groupsText: string;
+  sources: string[];
+  exclude: string[];
   igmpVersion?: number;
   mldVersion?: number;
   port: number;
@@ -95,27 +88,12 @@ interface ReceiveArgs {
   json: boolean;
 }
 
-/** The `--json` summary, CONTRACT "mcast-receive", keys in the contract's order. */
-interface ReceiveSummaryJson {
-  tool: "mcast-receive";
-  version: string;
-  group: string;
-  source: string | null;
-  port: number;
-  interface: string | null;
-  igmp_version?: number | null;
-  mld_version?: number | null;
-  duration_s: number;
-  status: ReceiverSummaryJson["status"];
-  totals: ReceiverSummaryJson["totals"];
-  senders: ReceiverSummaryJson["senders"];
-  gaps: ReceiverSummaryJson["gaps"];
-  expectations?: ExpectationResult[];
-}
-
 const EXAMPLES = [
   "mcast-receive 239.1.2.3                          # ASM (*,G) join, IGMPv3, dashboard",
   "mcast-receive 232.1.1.1 10.0.0.1 -i eth1         # SSM (S,G) join on eth1",
+  "mcast-receive 232.1.1.1 10.0.0.1,10.0.0.2        # one INCLUDE filter of two sources",
+  "mcast-receive 239.1.2.3 --exclude 10.0.0.2       # any source but 10.0.0.2 (EXCLUDE)",
+  "mcast-receive 239.1.1.1+63 -i eth1               # 64 groups, counted one by one",
   "mcast-receive 239.1.2.3 --igmp-version 2         # force IGMPv2 (root), restored on exit",
   "mcast-receive ff3e::1234 fd00::1 -i eth1         # IPv6 SSM, MLDv2",
   "mcast-receive 239.1.2.3 --duration 10 --json | jq .totals",
@@ -125,28 +103,32 @@ const EXAMPLES = [
 
 const NOTES = `
 Notes:
+  Groups: G, G+N (G and the next N: 239.1.1.1+63 is 64 groups) or G1,G2,...; one socket per group.
   Exit codes: 0 ok, 1 runtime failure, 2 bad argument, 3 a lab expectation was not met.
-  Hops = TTL the sender set (in the MCAS header) minus TTL received; DSCP REMARKED = received
-  DSCP differs from the one the sender set. --expect-dscp / --expect-hops need every sender to
-  match and are unmet when no sender was seen at all.
-  --igmp-version / --mld-version are written to force_igmp_version / force_mld_version of the
-  join interface when root and restored on exit; without root the kernel's version is used.
+  Hops = TTL the sender set (in the MCAS header) minus TTL received; DSCP REMARKED = a packet's
+  received DSCP differs from the one its sender set. --expect-dscp / --expect-hops hold only if
+  every packet of every sender matched, and are unmet when no sender was seen at all.
+  --igmp-version / --mld-version are forced on the join interface when root (shared with other
+  receivers there, restored after the last); the version reported is the one in force. A source
+  or --exclude join needs IGMPv3/MLDv2: refused (exit 1) when a host-wide setting or a querier
+  forces an older version, with the command that fixes it.
   On a terminal a dashboard is redrawn in place; otherwise a status line every ${
   STATUS_LINE_MS / 1000
 } s
   and a summary at the end (--quiet: summary only; --json: only the JSON object on stdout).
-  Ctrl-C (SIGINT) or SIGTERM ends the run with the summary.
+  Ctrl-C (SIGINT), SIGTERM or SIGHUP ends the run with the summary.
 `;
 
 function parseArgs(argv: string[]): ReceiveArgs | null {
   let parsed: ReceiveArgs | null = null;
   const program = createProgram(
     NAME,
-    "Join a multicast group (ASM or SSM, IPv4 or IPv6) and show per-sender loss, hops and DSCP",
+    "Join multicast groups (ASM, SSM or EXCLUDE, IPv4 or IPv6) and show per-sender loss, hops and DSCP",
     EXAMPLES,
   )
-    .argument("<group>", "IPv4 or IPv6 multicast group", parser(parseGroup))
-    .argument("[source]", "source address for an SSM (S,G) join; absent: ASM (*,G)")
+    .argument("<group>", "group: G, G+N or G1,G2,... (IPv4 or IPv6)", parser(parseGroupList))
+    .argument("[source]", "source(s) of an SSM join: S or S1,S2,...; absent: any source")
+    .option("--exclude <S,...>", "EXCLUDE-mode join: any source but these (IGMPv3/MLDv2)")
     .option(
       "--igmp-version <v>",
       "IGMP version 1, 2 or 3 (IPv4; default 3)",
@@ -177,19 +159,20 @@ function parseArgs(argv: string[]): ReceiveArgs | null {
     .option("--max-loss <pct>", "exit 3 if loss exceeds PCT percent", numberIn("max loss", 0, 100))
     .option(
       "--expect-dscp <d>",
-      "exit 3 unless every sender's received DSCP is D (0..63 or be, cs0..cs7, af11..af43, ef, va, le)",
+      "exit 3 unless every packet's received DSCP is D (0..63 or be, cs0..cs7, af11..af43, ef, va, le)",
       parser(parseDscp),
     )
     .option(
       "--expect-hops <n>",
-      "exit 3 unless every sender is N hops away",
+      "exit 3 unless every packet arrived N hops away",
       integerIn("expected hops", 0, 255),
     )
     .option("-q, --quiet", "no dashboard and no status lines, only the summary at the end")
     .option("--json", "print only one JSON summary object on stdout at the end")
     .addHelpText("after", NOTES)
-    .action((group: ParsedAddress, source: string | undefined) => {
+    .action((groups: GroupList, source: string | undefined, _opts: unknown, command) => {
       const o = program.opts<{
+        exclude?: string;
         igmpVersion?: number;
         mldVersion?: number;
         port?: number;
@@ -204,9 +187,10 @@ function parseArgs(argv: string[]): ReceiveArgs | null {
         json?: boolean;
       }>();
       parsed = {
-        group,
-        groupText: formatAddress(group.bytes),
-        source,
+        groups,
+        groupsText: command.args[0],
+        sources: list(source),
+        exclude: list(o.exclude),
         igmpVersion: o.igmpVersion,
         mldVersion: o.mldVersion,
         port: o.port ?? DEFAULT_PORT,
@@ -227,35 +211,48 @@ function parseArgs(argv: string[]): ReceiveArgs | null {
   return parsed;
 }
 
-function parseGroup(text: string): ParsedAddress {
-  const parsed = parseAddress(text, { what: "group" });
-  if (!isMulticast(parsed.bytes)) {
-    throw new InvalidValueError("group", text, "an IPv4 or IPv6 multicast address");
-  }
-  return parsed;
+function list(text: string | undefined): string[] {
+  return text === undefined ? [] : text.split(",").map((part) => part.trim());
 }
 
-/** The checks that need more than one argument: family of source and version flags, SSM. */
+/** The checks that need more than one argument: sources, the version flags and the family. */
 function checkCombination(args: ReceiveArgs): { family: AddressFamily; version: number } {
-  const family = args.group.family;
-  const groupText = args.groupText;
-  if (args.source !== undefined) checkSource(args.source, family);
+  const family = args.groups.family;
+  const first = args.groups.groups[0];
+  if (args.sources.length > 0 && args.exclude.length > 0) {
+    throw new InvalidValueError(
+      "--exclude",
+      args.exclude.join(","),
+      "either sources (an INCLUDE join) or --exclude (an EXCLUDE join), not both",
+    );
+  }
+  for (const source of [...args.sources, ...args.exclude]) checkSource(source, family);
+  for (const group of args.groups.groups) checkUsableGroup(group);
   if (family === "IPv4" && args.mldVersion !== undefined) {
     throw new InvalidValueError(
       "--mld-version",
       args.mldVersion,
-      `no MLD version for the IPv4 group ${groupText}: use --igmp-version`,
+      `no MLD version for the IPv4 group ${first}: use --igmp-version`,
     );
   }
   if (family === "IPv6" && args.igmpVersion !== undefined) {
     throw new InvalidValueError(
       "--igmp-version",
       args.igmpVersion,
-      `no IGMP version for the IPv6 group ${groupText}: use --mld-version`,
+      `no IGMP version for the IPv6 group ${first}: use --mld-version`,
     );
   }
   const version = family === "IPv4" ? args.igmpVersion ?? 3 : args.mldVersion ?? 2;
-  validateMembershipVersion(version, { family, source: args.source ?? null });
+  if (args.exclude.length > 0 && version !== (family === "IPv4" ? 3 : 2)) {
+    const name = family === "IPv4" ? "IGMP version" : "MLD version";
+    throw new InvalidValueError(
+      name,
+      version,
+      `${family === "IPv4" ? 3 : 2} for an EXCLUDE-mode join (--exclude): only ` +
+        `${family === "IPv4" ? "IGMPv3" : "MLDv2"} reports carry source lists`,
+    );
+  }
+  validateMembershipVersion(version, { family, source: args.sources[0] ?? null });
   return { family, version };
 }
 
@@ -269,8 +266,8 @@ function checkCombination(args: ReceiveArgs): { family: AddressFamily; version: 
  * ```
  *
  * @param args The command-line arguments (without the program name).
- * @returns The exit code: 0, or 3 when an expectation was not met (errors are thrown: the
- *   caller, `runTool`, maps them to 1 or 2).
+ * @returns The exit code: 0, or 3 when an expectation was not met, or 1 when the interface was
+ *   lost (other errors are thrown: the caller, `runTool`, maps them to 1 or 2).
  */
 export async function main(args: string[]): Promise<number> {
   const parsed = parseArgs(args);
@@ -278,12 +275,20 @@ export async function main(args: string[]): Promise<number> {
   const { family, version } = checkCombination(parsed);
   // An unknown interface is a usage error (InterfaceNotFoundError → exit 2), found before joining;
   // a %zone on an IPv6 group names the interface too, and both must agree.
-  const named = interfaceForGroup(parsed.group, parsed.interface);
-  const chosen = named.index === 0 ? routingInterface(parsed.group) : resolveInterface(named.index);
+  const named = interfaceForGroup(parsed.groups.first, parsed.interface);
+  const chosen = named.index === 0
+    ? routingInterface(parsed.groups.first)
+    : resolveInterface(named.index);
   const explicitVersion = family === "IPv4"
     ? parsed.igmpVersion !== undefined
     : parsed.mldVersion !== undefined;
-  return await receive(parsed, { family, version, chosen, explicitVersion });
+  const warn = (message: string) => console.error(`${NAME}: warning: ${message}`);
+  const warnings = parsed.groups.groups.flatMap((group) =>
+    groupWarnings(group, { use: "join", withSources: parsed.sources.length > 0 })
+  );
+  for (const warning of warnings.slice(0, 3)) warn(warning);
+  if (warnings.length > 3) warn(`… and ${warnings.length - 3} more such warnings for other groups`);
+  return await receive(parsed, { family, version, chosen, explicitVersion, warn });
 }
 
 interface Plan {
@@ -291,113 +296,163 @@ interface Plan {
   version: number;
   chosen: NetworkInterface | null;
   explicitVersion: boolean;
+  warn: (message: string) => void;
 }
 
 async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
   const protocol = plan.family === "IPv4" ? "igmp" : "mld";
   const label = protocol === "igmp" ? "IGMP" : "MLD";
-  const warn = (message: string) => console.error(`${NAME}: warning: ${message}`);
-
-  const stop = new AbortController();
-  let sub: Subscription | null = null;
-  // Registered before the IGMP/MLD force (whose own listener restores the sysctl), so that on a
-  // signal the leave goes out first, in the forced version.
-  const onSignal = () => {
-    if (stop.signal.aborted) return;
-    try {
-      sub?.leave();
-    } catch {
-      // Closing drops the membership anyway.
+  const { warn, chosen } = plan;
+  let receiver: MulticastReceiver | null = null;
+  // On a signal, the leaves go out at once, while the forced version is still in force.
+  using stop = abortOnSignals(() => {
+    for (const channel of receiver?.groups ?? []) {
+      try {
+        channel.subscription.leave();
+      } catch {
+        // Closing drops the membership anyway.
+      }
     }
-    stop.abort();
-  };
-  const listening: Deno.Signal[] = [];
-  for (const signal of SIGNALS) {
-    try {
-      Deno.addSignalListener(signal, onSignal);
-      listening.push(signal);
-    } catch {
-      // Not on this OS.
-    }
-  }
+  });
 
   let forced: ForcedMembershipVersion | null = null;
   let view: LiveView | null = null;
   let lines: StatusLines | null = null;
   const timers: ReturnType<typeof setInterval>[] = [];
   try {
-    if (plan.chosen !== null) {
-      forced = ForcedMembershipVersion.apply(plan.chosen.name, {
+    if (chosen !== null) {
+      const link = linkState(chosen);
+      if (!link.up || !link.running) {
+        warn(
+          `${chosen.name} is ${link.up ? "up but has no carrier" : "down"}: nothing arrives ` +
+            `until it is up${link.up ? " and connected" : ` (ip link set ${chosen.name} up)`}`,
+        );
+      }
+      forced = ForcedMembershipVersion.apply(chosen.name, {
         protocol,
         version: plan.version,
         onWarning: warn,
+        onNote: (note) => console.error(`${NAME}: note: ${note}`),
         onSignal: "restore",
       });
+      const inForce = readVersionInForce(chosen.name, protocol);
+      const refusal = sourceJoinRefusal(
+        { group: args.groupsText, sources: args.sources, exclude: args.exclude },
+        inForce,
+      );
+      if (refusal !== null) throw new McastError(refusal);
     } else if (plan.explicitVersion) {
       warn(
-        `no route for ${args.groupText} to tell the join interface: ${label}v${plan.version} ` +
+        `no route for ${
+          args.groups.groups[0]
+        } to tell the join interface: ${label}v${plan.version} ` +
           "not forced (give --interface)",
       );
     }
 
-    const zone = args.group.zone === undefined ? "" : `%${args.group.zone}`;
-    sub = new Subscription(`${args.groupText}${zone}`, {
-      source: args.source,
-      port: args.port,
-      interface: plan.chosen?.index ?? 0,
-    });
-    // Arrivals go on CLOCK_MONOTONIC, the clock MCAS senders stamp: a sender on this host then
-    // has a one-way latency; the offset turns arrival times back into dates for the gap log.
-    const clockOffsetNs = realtimeOffsetNs();
-    const stats = new ReceiverStats({
-      stallTimeoutS: args.stallTimeout,
-      sharedClock: true,
-      epochOffsetNs: clockOffsetNs,
-    });
+    const zone = args.groups.first.zone;
+    const groups = zone === undefined
+      ? args.groups.groups
+      : args.groups.groups.map((g) => `${g}%${zone}`);
+    try {
+      receiver = new MulticastReceiver({
+        groups,
+        sources: args.sources,
+        exclude: args.exclude,
+        port: args.port,
+        interface: chosen?.index ?? 0,
+        stallTimeoutS: args.stallTimeout,
+      });
+    } catch (error) {
+      throw noRouteHint(error, chosen, args);
+    }
+    const first = receiver.groups[0].subscription;
     const localAddresses = new Set(
       listInterfaces().flatMap((i) => i.addresses.map((a) => a.address)),
     );
-    const rate = new RateHistory(30);
+    const rates = receiver.groups.map(() => new RateHistory(30));
+    const total = new RateHistory(30);
+    const foreign = new RateHistory(2);
     const startMs = performance.now();
-    const membership = new OperationalMembershipVersion(sub, {
+    const membership = new OperationalMembershipVersion(first, {
       protocol,
       requested: plan.version,
       forced,
     });
+    const several = receiver.groups.length > 1;
 
     const state = (final: boolean): ReceiveViewState => {
-      const summary = stats.summary();
+      const channels = receiver!.groups;
+      const summaries = channels.map((c) => c.stats.summary());
+      const groupViews: GroupView[] = channels.map((c, i) => ({
+        group: c.group,
+        summary: summaries[i],
+        rate: rates[i].view(),
+      }));
+      const summary: ReceiverSummaryJson = several
+        ? {
+          status: overallStatus(summaries.map((s) => s.status)),
+          totals: sumTotals(summaries.map((s) => s.totals)),
+          senders: summaries.flatMap((s) => s.senders),
+          gaps: summaries.flatMap((s) => s.gaps),
+        }
+        : summaries[0];
+      const senders = channels.flatMap((c) => c.stats.senders());
+      const spans = senders.map((s) => [s.firstArrivalNs, s.lastArrivalNs] as const);
+      const activeS = spans.length === 0 ? 0 : Number(
+        spans.reduce((m, [, last]) => last > m ? last : m, 0n) -
+          spans.reduce((m, [start]) => start < m ? start : m, spans[0][0]),
+      ) / 1e9;
       return {
         version: VERSION,
-        group: sub!.group,
-        source: sub!.source,
-        port: sub!.port,
+        group: first.group,
+        groupsText: several ? `${args.groupsText} (${channels.length} groups)` : undefined,
+        source: first.source,
+        sources: first.sources,
+        exclude: first.exclude,
+        port: first.port,
         interface: membership.interfaceName,
         membership: membership.label,
         elapsedS: (performance.now() - startMs) / 1000,
         durationS: args.duration,
-        rate: rate.view(),
+        rate: total.view(),
+        foreignPps: foreign.view().pps,
+        activeS,
         summary,
+        groups: several ? groupViews : [],
         // Only a sender on this host shares our monotonic clock.
         latencyMs: new Map(
-          stats.senders()
+          senders
             .filter((s) => s.latencyMs !== null && localAddresses.has(s.source))
             .map((s) => [formatSenderId(s.senderId), s.latencyMs!]),
         ),
         expectations: hasExpectations(args.expectations)
-          ? evaluateExpectations(args.expectations, stats)
+          ? evaluateExpectations(args.expectations, channels.map((c) => c.stats))
           : null,
         final,
       };
     };
 
     const tick = () => {
-      stats.tick(monotonicNs());
-      const t = stats.totals();
-      rate.sample(performance.now(), t.packets + t.foreign, t.bytes + t.foreignBytes);
+      const now = monotonicNs();
+      receiver!.tick(now);
+      const ms = performance.now();
+      let packets = 0;
+      let bytes = 0;
+      let foreignPackets = 0;
+      receiver!.groups.forEach((channel, i) => {
+        const t = channel.stats.totals();
+        rates[i].sample(ms, t.packets, t.bytes);
+        packets += t.packets;
+        bytes += t.bytes;
+        foreignPackets += t.foreign;
+      });
+      total.sample(ms, packets, bytes);
+      foreign.sample(ms, foreignPackets, 0);
       // Durations beyond what one timer can hold (about 24.8 days) end here.
-      if (args.duration > 0 && performance.now() - startMs >= args.duration * 1000) stop.abort();
+      if (args.duration > 0 && ms - startMs >= args.duration * 1000) stop.abort();
     };
+    tick();
     timers.push(setInterval(tick, TICK_MS));
     timers.push(setInterval(() => membership.refresh(), MEMBERSHIP_REFRESH_MS));
     if (args.duration > 0 && args.duration * 1000 <= MAX_TIMER_MS) {
@@ -415,11 +470,7 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
       lines.start();
     }
 
-    await receiveLoop(
-      new BatchRecorder(stats, { arrivalOffsetNs: clockOffsetNs }),
-      sub,
-      stop.signal,
-    );
+    await receiver.run({ signal: stop.signal });
 
     for (const timer of timers) clearInterval(timer);
     timers.length = 0;
@@ -434,9 +485,30 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
       view.stop();
       view = null;
     } else if (args.json) {
-      console.log(JSON.stringify(jsonSummary(final, membership, protocol), null, 2));
+      const summary = receiveSummary(
+        {
+          version: VERSION,
+          sources: first.sources,
+          exclude: first.exclude,
+          port: first.port,
+          interface: final.interface,
+          protocol,
+          membershipVersion: membership.version,
+          elapsedS: final.elapsedS,
+          querier: null,
+          diagnosis: [],
+          expectations: final.expectations,
+        },
+        receiver.groups.map((c) => ({ group: c.group, summary: c.stats.summary() })),
+      );
+      console.log(JSON.stringify(summary, null, 2));
     } else {
       console.log(renderDashboard(final, { colors: NO_COLORS }));
+    }
+    const lost = receiver.lostInterface;
+    if (lost !== null) {
+      console.error(`${NAME}: ${lost}: the run ended`);
+      return EXIT.runtime;
     }
     for (const result of results) {
       if (!result.ok) {
@@ -448,65 +520,29 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
     for (const timer of timers) clearInterval(timer);
     lines?.stop();
     view?.stop();
-    for (const signal of listening) {
-      try {
-        Deno.removeSignalListener(signal, onSignal);
-      } catch {
-        // Already gone.
-      }
-    }
-    // Leave (with the socket) before the version is put back, so the leave uses the forced one.
-    sub?.close();
+    // Leave (with the sockets) before the version is put back, so the leaves use the forced one.
+    receiver?.close();
     forced?.restore();
   }
 }
 
-/**
- * Receives until `signal` fires or the subscription is closed, counting every datagram. Does not
- * allocate per datagram: the header, metadata and arrival objects are reused.
- */
-async function receiveLoop(
-  recorder: BatchRecorder,
-  sub: Subscription,
-  signal: AbortSignal,
-): Promise<void> {
-  let lastYield = performance.now();
-  for await (const batch of sub.batches({ signal, waitMs: 100 })) {
-    recorder.record(batch);
-    // A socket that never runs dry would starve the timers (ticks, redraws) and signal
-    // listeners: give the event loop a turn now and then.
-    const now = performance.now();
-    if (now - lastYield >= YIELD_EVERY_MS) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      lastYield = performance.now();
-    }
-  }
-}
-
-function jsonSummary(
-  state: ReceiveViewState,
-  membership: OperationalMembershipVersion,
-  protocol: "igmp" | "mld",
-): ReceiveSummaryJson {
-  const summary = state.summary;
-  const out: ReceiveSummaryJson = {
-    tool: "mcast-receive",
-    version: VERSION,
-    group: state.group,
-    source: state.source,
-    port: state.port,
-    interface: state.interface,
-    ...(protocol === "igmp"
-      ? { igmp_version: membership.version }
-      : { mld_version: membership.version }),
-    duration_s: round(state.elapsedS, 3),
-    status: summary.status,
-    totals: summary.totals,
-    senders: summary.senders,
-    gaps: summary.gaps,
-  };
-  if (state.expectations !== null) out.expectations = [...state.expectations];
-  return out;
+// A join the kernel could not place (no route, no such device) gets the fix a lab user needs.
+function noRouteHint(
+  error: unknown,
+  chosen: NetworkInterface | null,
+  args: ReceiveArgs,
+): unknown {
+  if (!(error instanceof SocketError) || chosen !== null) return error;
+  if (error.errnoName !== "ENODEV" && error.errnoName !== "ENETUNREACH") return error;
+  const v6 = args.groups.family === "IPv6";
+  return new McastError(
+    `${error.message}: no route for the group ${args.groups.groups[0]}: add one ` +
+      `(${
+        v6 ? "ip -6 route add ff00::/8 dev IF table local" : "ip route add 224.0.0.0/4 dev IF"
+      }) ` +
+      "or use --interface",
+    { cause: error },
+  );
 }
 
 /**

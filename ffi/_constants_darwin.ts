@@ -23,6 +23,7 @@ export const DARWIN: PlatformTable = {
   SO_RCVBUF: 0x1002,
   SO_SNDBUFFORCE: -1,
   SO_RCVBUFFORCE: -1,
+  SO_NETNS_COOKIE: -1,
   SO_TIMESTAMPNS: -1,
   SCM_TIMESTAMPNS: -1,
   IP_TOS: 3,
@@ -75,6 +76,7 @@ export const DARWIN: PlatformTable = {
   CLOCK_MONOTONIC: 6,
   TIMER_ABSTIME: -1,
   IFNAMSIZ: 16,
+  RLIMIT_NOFILE: 8,
   IFF_UP: 0x1,
   IFF_LOOPBACK: 0x8,
   IFF_RUNNING: 0x40,
@@ -149,6 +151,7 @@ export const DARWIN: PlatformTable = {
     inPktinfo: { ifindex: 0, specDst: 4, addr: 8 },
     in6Pktinfo: { addr: 0, ifindex: 16 },
     timespecSize: 16,
+    rlimitSize: 16,
     pollfdSize: 8,
   },
 };

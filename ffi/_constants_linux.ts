@@ -22,6 +22,7 @@ export const LINUX: PlatformTable = {
   SO_RCVBUF: 8,
   SO_SNDBUFFORCE: 32,
   SO_RCVBUFFORCE: 33,
+  SO_NETNS_COOKIE: 71,
   SO_TIMESTAMPNS: 35,
   SCM_TIMESTAMPNS: 35,
   IP_TOS: 1,
@@ -74,6 +75,7 @@ export const LINUX: PlatformTable = {
   CLOCK_MONOTONIC: 1,
   TIMER_ABSTIME: 1,
   IFNAMSIZ: 16,
+  RLIMIT_NOFILE: 7,
   IFF_UP: 0x1,
   IFF_LOOPBACK: 0x8,
   IFF_RUNNING: 0x40,
@@ -156,6 +158,7 @@ export const LINUX: PlatformTable = {
     inPktinfo: { ifindex: 0, specDst: 4, addr: 8 },
     in6Pktinfo: { addr: 0, ifindex: 16 },
     timespecSize: 16,
+    rlimitSize: 16,
     pollfdSize: 8,
   },
 };

@@ -33,6 +33,8 @@ export interface StructLayout {
   inPktinfo: { ifindex: number; specDst: number; addr: number };
   in6Pktinfo: { addr: number; ifindex: number };
   timespecSize: number;
+  /** struct rlimit: two rlim_t (64-bit). */
+  rlimitSize: number;
   pollfdSize: number;
 }
 
@@ -55,6 +57,7 @@ export interface PlatformTable {
   SO_RCVBUF: number;
   SO_SNDBUFFORCE: number;
   SO_RCVBUFFORCE: number;
+  SO_NETNS_COOKIE: number;
   SO_TIMESTAMPNS: number;
   SCM_TIMESTAMPNS: number;
   IP_TOS: number;
@@ -107,6 +110,7 @@ export interface PlatformTable {
   CLOCK_MONOTONIC: number;
   TIMER_ABSTIME: number;
   IFNAMSIZ: number;
+  RLIMIT_NOFILE: number;
   IFF_UP: number;
   IFF_LOOPBACK: number;
   IFF_RUNNING: number;

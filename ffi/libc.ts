@@ -65,6 +65,10 @@ const SYMBOLS = {
   getifaddrs: { parameters: ["buffer"], result: "i32" },
   /** void freeifaddrs(struct ifaddrs *list) */
   freeifaddrs: { parameters: ["pointer"], result: "void" },
+  /** int getrlimit(int resource, struct rlimit *limit) */
+  getrlimit: { parameters: ["i32", "buffer"], result: "i32" },
+  /** int setrlimit(int resource, const struct rlimit *limit) */
+  setrlimit: { parameters: ["i32", "buffer"], result: "i32" },
   /** int clock_gettime(clockid_t clock, struct timespec *now) */
   clock_gettime: { parameters: ["i32", "buffer"], result: "i32" },
   /** int clock_nanosleep(clockid_t clock, int flags, const struct timespec *t, struct timespec *rem) */

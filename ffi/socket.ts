@@ -41,6 +41,8 @@ export const WOULD_BLOCK = -1;
 // Scratch buffers for synchronous calls: C reads them only during the call.
 const intValue = nativeBuffer(4);
 const intView = new DataView(intValue.buffer);
+const longValue = nativeBuffer(8);
+const longView = new DataView(longValue.buffer);
 const lengthValue = nativeBuffer(4);
 const lengthView = new DataView(lengthValue.buffer);
 const storage = nativeBuffer(PLATFORM.layout.sockaddrStorageSize);
@@ -257,6 +259,25 @@ export class UdpSocket implements Disposable {
     );
     const length = lengthView.getUint32(0, LITTLE_ENDIAN);
     return length === 1 ? intValue[0] : intView.getInt32(0, LITTLE_ENDIAN);
+  }
+
+  /**
+   * Reads a 64-bit unsigned socket option (`SO_NETNS_COOKIE` …).
+   *
+   * @param level The protocol level.
+   * @param name The option.
+   * @param label The option's name, for the error message.
+   * @returns The value.
+   * @throws {SocketError} When the kernel refuses (ENOPROTOOPT where it lacks the option).
+   */
+  getU64(level: number, name: number, label: string): bigint {
+    longView.setBigUint64(0, 0n, LITTLE_ENDIAN);
+    lengthView.setUint32(0, 8, LITTLE_ENDIAN);
+    check(
+      this.#libc.getsockopt(this.#live(), level, name, longValue, lengthValue),
+      `getsockopt(${label})`,
+    );
+    return longView.getBigUint64(0, LITTLE_ENDIAN);
   }
 
   /**

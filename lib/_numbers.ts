@@ -4,6 +4,32 @@
  * @module
  */
 
+import { InvalidValueError } from "./errors.ts";
+
+/**
+ * Returns `value` when it is an integer from `min` to `max`; otherwise throws the
+ * {@linkcode InvalidValueError} naming it.
+ *
+ * @example
+ * ```ts
+ * import { checkInteger } from "./_numbers.ts";
+ * checkInteger("port", 5000, 1, 65535); // 5000
+ * ```
+ *
+ * @param what What the value is, for the message.
+ * @param value The value.
+ * @param min The smallest accepted.
+ * @param max The largest accepted.
+ * @returns The value.
+ * @throws {InvalidValueError} When it is not such an integer.
+ */
+export function checkInteger(what: string, value: number, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidValueError(what, value, `an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
 /**
  * Rounds to a number of decimal digits, for figures in JSON summaries (`duration_s`, `jitter_ms`,
  * `achieved_pps` …). A value that is not finite (NaN, ±Infinity) becomes 0, so that a summary

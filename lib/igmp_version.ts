@@ -16,6 +16,17 @@
 import type { AddressFamily } from "./address.ts";
 import { writeKernelFile } from "../ffi/procfs.ts";
 import { InvalidValueError } from "./errors.ts";
+import { DEFAULT_FORCE_RECORD_DIR } from "./force_record.ts";
+import { networkNamespaceId, processIdentity } from "./host_identity.ts";
+import { interfaceIndex } from "./interfaces.ts";
+import {
+  type AcquiredForce,
+  acquireForce,
+  type ForceTarget,
+  releaseForce,
+  SysctlWriteError,
+} from "./_shared_force.ts";
+import { register, unregister } from "./_restore_on_exit.ts";
 import { readSysctl, readSysctlStatus, validInterfaceName } from "./sysctl.ts";
 
 /** Which membership protocol: IGMP (IPv4) or MLD (IPv6). */
@@ -58,22 +69,37 @@ export interface ForceMembershipVersionOptions extends ForceVersionPathOptions {
    * @default {"exit"}
    */
   onSignal?: "exit" | "restore";
+  /**
+   * Where the shared forcing records live (one per network namespace, protocol and interface),
+   * so that receivers forcing the same interface share the value instead of undoing each other's.
+   *
+   * @default {"/run/mcast/force"; with a stand-in procRoot, its "run-mcast-force" folder}
+   */
+  recordDir?: string;
+  /**
+   * Called with each line about other receivers' forcing: dead holders pruned, a value a dead
+   * receiver left behind restored, another receiver's value kept.
+   *
+   * @default {onWarning}
+   */
+  onNote?: (message: string) => void;
 }
 
 /**
  * What {@linkcode ForcedMembershipVersion.apply} did: `"forced"` (the sysctl was written and
- * will be restored), `"unchanged"` (it already gave the wanted version), `"permission-denied"`
- * (not root, or Deno without `--allow-all`, which Deno requires for anything under `/proc`:
- * warned, left as is), `"unavailable"` (no such sysctl or it refused the value: warned, left as
- * is).
+ * will be restored after the last receiver holding it), `"shared"` (other receivers already keep
+ * it forced to the wanted version: this run holds it with them), `"held"` (other receivers keep
+ * another version forced: this run uses theirs and holds it with them, warned), `"unchanged"`
+ * (it already gave the wanted version), `"permission-denied"` (not root: warned, left as is),
+ * `"unavailable"` (no such sysctl or it refused the value: warned, left as is).
  */
-export type ForceStatus = "forced" | "unchanged" | "permission-denied" | "unavailable";
-
-const SIGNALS: ReadonlyArray<readonly [Deno.Signal, number]> = [
-  ["SIGINT", 2],
-  ["SIGTERM", 15],
-  ["SIGHUP", 1],
-];
+export type ForceStatus =
+  | "forced"
+  | "shared"
+  | "held"
+  | "unchanged"
+  | "permission-denied"
+  | "unavailable";
 
 /**
  * Checks a requested IGMP or MLD version against the family and the join kind. A source-specific
@@ -212,20 +238,18 @@ export class ForcedMembershipVersion implements Disposable, AsyncDisposable {
   readonly path: string;
   /** The warning given, if any. */
   readonly warning: string | null;
+  /** The sysctl value in force once applied (the forced one, or the kernel's). */
+  readonly value: number | null;
+  /** Other receivers (pids) that hold the value forced with this one (`"shared"`, `"held"`). */
+  readonly heldWith: readonly number[];
 
   readonly #onWarning: ((message: string) => void) | undefined;
+  readonly #onNote: ((message: string) => void) | undefined;
+  readonly #shared: { dir: string; target: ForceTarget } | null;
   #pending: boolean;
 
   private constructor(
-    fields: {
-      iface: string;
-      protocol: MembershipProtocol;
-      requested: number;
-      previous: number | null;
-      status: ForceStatus;
-      path: string;
-      warning: string | null;
-    },
+    fields: Base & HandleFields,
     options: ForceMembershipVersionOptions,
   ) {
     this.iface = fields.iface;
@@ -235,8 +259,13 @@ export class ForcedMembershipVersion implements Disposable, AsyncDisposable {
     this.status = fields.status;
     this.path = fields.path;
     this.warning = fields.warning;
+    this.value = fields.value ?? fields.previous;
+    this.heldWith = Object.freeze([...(fields.heldWith ?? [])]);
     this.#onWarning = options.onWarning;
-    this.#pending = fields.status === "forced";
+    this.#onNote = options.onNote ?? options.onWarning;
+    this.#shared = fields.shared ?? null;
+    this.#pending = fields.status === "forced" || fields.status === "shared" ||
+      fields.status === "held";
     if (this.#pending) register(this, (options.onSignal ?? "exit") === "exit");
   }
 
@@ -291,6 +320,29 @@ export class ForcedMembershipVersion implements Disposable, AsyncDisposable {
       const status = read === "missing" ? "unavailable" : "permission-denied";
       return new ForcedMembershipVersion({ ...base, previous, status, warning }, options);
     }
+    const shared = sharedTarget(iface, protocol, requested, path, options);
+    // Said only if the force goes ahead without the record (a user who may not write the record
+    // may not write the sysctl either, and hears about that instead).
+    let alone: string | null = null;
+    if (shared !== null) {
+      try {
+        const acquired = acquireForce(shared.dir, shared.target);
+        for (const note of acquired.notes) (options.onNote ?? options.onWarning)?.(note);
+        return new ForcedMembershipVersion(
+          { ...base, ...acquiredFields(base, acquired, shared, options, label, sysctl) },
+          options,
+        );
+      } catch (error) {
+        if (error instanceof SysctlWriteError) {
+          return new ForcedMembershipVersion(
+            { ...base, ...refusedFields(base, previous, error.cause, options, label, sysctl) },
+            options,
+          );
+        }
+        alone = `Cannot keep the shared record of forced versions in ${shared.dir} ` +
+          `(${errorText(error)}): ${label} is forced on ${iface} for this run alone`;
+      }
+    }
     if (satisfies(protocol, previous, requested)) {
       return new ForcedMembershipVersion(
         { ...base, previous, status: "unchanged", warning: null },
@@ -300,24 +352,14 @@ export class ForcedMembershipVersion implements Disposable, AsyncDisposable {
     try {
       writeKernelFile(path, `${requested}\n`);
     } catch (error) {
-      const notCapable = error instanceof Deno.errors.NotCapable;
-      const denied = notCapable || error instanceof Deno.errors.PermissionDenied;
-      const warning = notCapable
-        ? `Permission needed to force ${label} on ${iface}: Deno may not write ${path} ` +
-          `(run with --allow-ffi), the kernel keeps ${sysctl} ${previous}`
-        : denied
-        ? `Permission needed to force ${label} on ${iface}: cannot write ${path} (not root?), ` +
-          `the kernel keeps ${sysctl} ${previous}`
-        : `Cannot force ${label} on ${iface}: writing ${path} failed (${errorText(error)}), ` +
-          `the kernel keeps ${sysctl} ${previous}`;
-      options.onWarning?.(warning);
       return new ForcedMembershipVersion(
-        { ...base, previous, status: denied ? "permission-denied" : "unavailable", warning },
+        { ...base, ...refusedFields(base, previous, error, options, label, sysctl) },
         options,
       );
     }
+    if (alone !== null) options.onWarning?.(alone);
     return new ForcedMembershipVersion(
-      { ...base, previous, status: "forced", warning: null },
+      { ...base, previous, status: "forced", warning: alone },
       options,
     );
   }
@@ -360,11 +402,14 @@ export class ForcedMembershipVersion implements Disposable, AsyncDisposable {
     if (!this.#pending) return;
     this.#pending = false;
     unregister(this);
+    const shared = this.#shared;
     try {
-      writeKernelFile(this.path, `${this.previous}\n`);
+      if (shared === null) writeKernelFile(this.path, `${this.previous}\n`);
+      else for (const note of releaseForce(shared.dir, shared.target)) this.#onNote?.(note);
     } catch (error) {
+      const cause = error instanceof SysctlWriteError ? error.cause : error;
       this.#onWarning?.(
-        `Cannot restore ${this.path} to ${this.previous}: ${errorText(error)}`,
+        `Cannot restore ${this.path} to ${this.previous}: ${errorText(cause)}`,
       );
     }
   }
@@ -405,6 +450,96 @@ export class ForcedMembershipVersion implements Disposable, AsyncDisposable {
   }
 }
 
+type Base = { iface: string; protocol: MembershipProtocol; requested: number; path: string };
+
+// The shared record's place and this run's part in it; null where there is no process identity
+// (no /proc/self) to hold it by.
+function sharedTarget(
+  iface: string,
+  protocol: MembershipProtocol,
+  requested: number,
+  path: string,
+  options: ForceMembershipVersionOptions,
+): { dir: string; target: ForceTarget } | null {
+  const self = processIdentity(Deno.pid);
+  if (self === null) return null;
+  const root = (options.procRoot ?? "/proc").replace(/\/+$/, "");
+  const dir = options.recordDir ??
+    (root === "/proc" ? DEFAULT_FORCE_RECORD_DIR : `${root}/run-mcast-force`);
+  // Never a permission prompt in the middle of a run: without the grant, force alone.
+  const granted = (name: "read" | "write") =>
+    Deno.permissions.querySync({ name, path: dir }).state === "granted";
+  if (!granted("read") || !granted("write")) return null;
+  return {
+    dir,
+    target: {
+      key: { netns: networkNamespaceId(), protocol, interface: iface },
+      ifindex: interfaceIndex(iface),
+      path,
+      requested,
+      satisfies: (value) => satisfies(protocol, value, requested),
+      self: { ...self, handle: crypto.randomUUID().slice(0, 8) },
+    },
+  };
+}
+
+/** What the handle is made of, beside the base. */
+interface HandleFields {
+  previous: number | null;
+  status: ForceStatus;
+  warning: string | null;
+  value?: number | null;
+  heldWith?: readonly number[];
+  shared?: { dir: string; target: ForceTarget } | null;
+}
+
+function acquiredFields(
+  base: Base,
+  acquired: AcquiredForce,
+  shared: { dir: string; target: ForceTarget },
+  options: ForceMembershipVersionOptions,
+  label: string,
+  sysctl: string,
+): HandleFields {
+  let warning: string | null = null;
+  if (acquired.status === "held") {
+    warning = `${label} not forced on ${base.iface}: ${sysctl} is kept at ${acquired.value} by ` +
+      `another mcast-receive (pid ${acquired.others.join(", ")}); this run uses it too`;
+    options.onWarning?.(warning);
+  }
+  return {
+    previous: acquired.previous,
+    status: acquired.status,
+    warning,
+    value: acquired.value,
+    heldWith: acquired.others,
+    shared: acquired.status === "unchanged" ? null : shared,
+  };
+}
+
+function refusedFields(
+  base: Base,
+  previous: number,
+  error: unknown,
+  options: ForceMembershipVersionOptions,
+  label: string,
+  sysctl: string,
+): HandleFields {
+  const { iface, path } = base;
+  const notCapable = error instanceof Deno.errors.NotCapable;
+  const denied = notCapable || error instanceof Deno.errors.PermissionDenied;
+  const warning = notCapable
+    ? `Permission needed to force ${label} on ${iface}: Deno may not write ${path} ` +
+      `(run with --allow-ffi), the kernel keeps ${sysctl} ${previous}`
+    : denied
+    ? `Permission needed to force ${label} on ${iface}: cannot write ${path} (not root?), ` +
+      `the kernel keeps ${sysctl} ${previous}`
+    : `Cannot force ${label} on ${iface}: writing ${path} failed (${errorText(error)}), ` +
+      `the kernel keeps ${sysctl} ${previous}`;
+  options.onWarning?.(warning);
+  return { previous, status: denied ? "permission-denied" : "unavailable", warning };
+}
+
 function satisfies(protocol: MembershipProtocol, current: number, requested: number): boolean {
   const newest = protocol === "igmp" ? 3 : 2;
   return current === requested || (requested === newest && current === 0);
@@ -412,55 +547,4 @@ function satisfies(protocol: MembershipProtocol, current: number, requested: num
 
 function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-// Process-wide: one set of listeners for every pending instance, removed when none is left.
-
-/** Pending instances → whether a signal should end the process after restoring them. */
-const active = new Map<ForcedMembershipVersion, boolean>();
-let listeners: { signals: Array<[Deno.Signal, () => void]>; unload: () => void } | null = null;
-
-function register(instance: ForcedMembershipVersion, exitOnSignal: boolean): void {
-  active.set(instance, exitOnSignal);
-  if (listeners !== null) return;
-  const signals: Array<[Deno.Signal, () => void]> = [];
-  for (const [signal, number] of SIGNALS) {
-    const handler = () => onSignal(number);
-    try {
-      Deno.addSignalListener(signal, handler);
-      signals.push([signal, handler]);
-    } catch {
-      // Not supported on this OS: the unload listener still restores on a normal exit.
-    }
-  }
-  const unload = () => restoreAll();
-  globalThis.addEventListener("unload", unload);
-  listeners = { signals, unload };
-}
-
-function unregister(instance: ForcedMembershipVersion): void {
-  active.delete(instance);
-  if (active.size > 0 || listeners === null) return;
-  for (const [signal, handler] of listeners.signals) {
-    try {
-      Deno.removeSignalListener(signal, handler);
-    } catch {
-      // Already gone.
-    }
-  }
-  globalThis.removeEventListener("unload", listeners.unload);
-  listeners = null;
-}
-
-function restoreAll(): boolean {
-  let exit = false;
-  for (const [instance, exitOnSignal] of [...active]) {
-    if (exitOnSignal) exit = true;
-    instance.restore();
-  }
-  return exit;
-}
-
-function onSignal(number: number): void {
-  if (restoreAll()) Deno.exit(128 + number);
 }

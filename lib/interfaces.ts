@@ -7,6 +7,7 @@
  * @module
  */
 
+import { PLATFORM } from "../ffi/constants.ts";
 import { type RawInterface, readInterfaces } from "../ffi/interfaces.ts";
 import { type AddressFamily, formatAddress, parseAddress, type ParsedAddress } from "./address.ts";
 import { InterfaceNotFoundError, MismatchError } from "./errors.ts";
@@ -142,6 +143,40 @@ export function interfaceForGroup(
   }
   const chosen = fromSpec ?? fromZone;
   return chosen === null ? { index: 0, name: null } : { index: chosen.index, name: chosen.name };
+}
+
+/** What an interface's flags say about sending and receiving multicast. */
+export interface LinkState {
+  /** Administratively up (IFF_UP). */
+  up: boolean;
+  /** Up with a carrier (IFF_RUNNING): a veth whose peer is down is up but not running. */
+  running: boolean;
+  /** Multicast capable (IFF_MULTICAST). */
+  multicast: boolean;
+  /** The loopback interface (IFF_LOOPBACK). */
+  loopback: boolean;
+}
+
+/**
+ * The link state of an interface, from its flags.
+ *
+ * @example
+ * ```ts ignore
+ * import { linkState, resolveInterface } from "./interfaces.ts";
+ * linkState(resolveInterface("lo")); // { up: true, running: true, multicast: false, loopback: true }
+ * ```
+ *
+ * @param iface The interface (as listed: its flags are those of that moment).
+ * @returns Up, running, multicast, loopback.
+ */
+export function linkState(iface: Pick<NetworkInterface, "flags">): LinkState {
+  const flags = iface.flags;
+  return {
+    up: (flags & PLATFORM.IFF_UP) !== 0,
+    running: (flags & PLATFORM.IFF_RUNNING) !== 0,
+    multicast: (flags & PLATFORM.IFF_MULTICAST) !== 0,
+    loopback: (flags & PLATFORM.IFF_LOOPBACK) !== 0,
+  };
 }
 
 function toText(raw: RawInterface): NetworkInterface {

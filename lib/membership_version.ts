@@ -1,20 +1,22 @@
 /**
- * The IGMP or MLD version in operation on a receiver's join interface, as the kernel shows it:
- * `/proc/net/igmp`'s "Querier" column for IGMP (the version the kernel speaks now, forced or
- * fallen back while an older querier is heard), `force_mld_version` for MLD (1 = MLDv1, else
- * MLDv2: Linux prints nothing better). Read again on {@linkcode OperationalMembershipVersion.prototype.refresh},
- * so a run can follow a querier that makes the kernel fall back.
+ * The IGMP or MLD version in force on a receiver's join interface, as the kernel computes it
+ * (`version_in_force.ts`: `conf/all`, the interface's setting, and for IGMP the queriers heard,
+ * which `/proc/net/igmp`'s "Querier" column shows), and a label saying why. Read again on
+ * {@linkcode OperationalMembershipVersion.prototype.refresh}, so a run follows a querier that
+ * makes the kernel fall back.
  *
  * @module
  */
 
 import { readKernelFile } from "../ffi/procfs.ts";
-import {
-  type ForcedMembershipVersion,
-  type MembershipProtocol,
-  readForcedVersion,
-} from "./igmp_version.ts";
-import { mldVersionFromForce, parseIgmp, parseIgmp6 } from "./proc_igmp.ts";
+import type { ForcedMembershipVersion, MembershipProtocol } from "./igmp_version.ts";
+import { parseIgmp, parseIgmp6 } from "./proc_igmp.ts";
+import { readVersionInForce, type VersionInForce } from "./version_in_force.ts";
+
+/** What the label needs of a forced version (`ForcedMembershipVersion` fits). */
+export type ForceView =
+  & Pick<ForcedMembershipVersion, "status" | "pending">
+  & Partial<Pick<ForcedMembershipVersion, "heldWith">>;
 
 /** The join whose interface is watched; a `Subscription` fits. */
 export interface MembershipJoin {
@@ -38,7 +40,7 @@ export interface OperationalMembershipVersionOptions {
    *
    * @default {null}
    */
-  forced?: Pick<ForcedMembershipVersion, "status" | "pending"> | null;
+  forced?: ForceView | null;
   /** Where procfs is mounted; tests point it at a temporary directory. @default {"/proc"} */
   procRoot?: string;
 }
@@ -66,7 +68,7 @@ export interface OperationalMembershipVersionOptions {
  * });
  * info.interfaceName; // "eth0" (the interface that lists the group)
  * info.version; // 2
- * info.label; // "IGMPv2 (kernel's; v3 not forced)"
+ * info.label; // "IGMPv2 (an IGMPv2 querier is heard)"
  * Deno.removeSync(dir, { recursive: true });
  * ```
  */
@@ -74,10 +76,11 @@ export class OperationalMembershipVersion {
   readonly #join: MembershipJoin;
   readonly #protocol: MembershipProtocol;
   readonly #requested: number;
-  readonly #forced: Pick<ForcedMembershipVersion, "status" | "pending"> | null;
+  readonly #forced: ForceView | null;
   readonly #root: string;
   #interfaceName: string | null;
   #version: number | null = null;
+  #inForce: VersionInForce | null = null;
 
   /**
    * Constructs a new instance and reads the version once.
@@ -155,22 +158,56 @@ export class OperationalMembershipVersion {
   get label(): string {
     const name = this.#protocol === "igmp" ? "IGMP" : "MLD";
     const now = this.#version === null ? `${name} version unknown` : `${name}v${this.#version}`;
+    const inForce = this.#inForce;
     const forced = this.#forced;
-    if (forced === null) {
-      return this.#version === this.#requested || this.#version === null
-        ? now
-        : `${now} (kernel's; v${this.#requested} not forced)`;
+    const restored = forced?.pending ? "restored on exit" : "restored";
+    if (inForce !== null && inForce.reason === "forced-all") {
+      const key = this.#protocol === "igmp" ? "ipv4" : "ipv6";
+      const sysctl = this.#protocol === "igmp" ? "force_igmp_version" : "force_mld_version";
+      return `${now} (host-wide: net.${key}.conf.all.${sysctl}=${inForce.all})`;
     }
-    switch (forced.status) {
+    if (inForce !== null && inForce.reason === "querier") {
+      return `${now} (an ${name}v${inForce.querier} querier is heard)`;
+    }
+    const others = (forced?.heldWith ?? []).join(", ");
+    switch (forced?.status) {
       case "forced":
-        return `${now} (forced, ${forced.pending ? "restored on exit" : "restored"})`;
+        return `${now} (forced, ${restored})`;
+      case "shared":
+        return `${now} (forced, with pid ${others}; ${restored} after the last)`;
+      case "held":
+        return `${now} (kept forced by pid ${others}; v${this.#requested} not forced)`;
       case "unchanged":
         return now;
+      case undefined:
+        return this.#version === this.#requested || this.#version === null
+          ? now
+          : `${now} (kernel's; v${this.#requested} not forced)`;
       default:
         return this.#version === this.#requested
           ? now
           : `${now} (kernel's; v${this.#requested} not forced)`;
     }
+  }
+
+  /**
+   * The version in force with its reason, as last read (null before the interface is known).
+   *
+   * @example
+   * ```ts
+   * import { OperationalMembershipVersion } from "./membership_version.ts";
+   * const join = { group: "239.1.2.3", interfaceName: null, interfaceIndex: 0 };
+   * new OperationalMembershipVersion(join, {
+   *   protocol: "igmp",
+   *   requested: 3,
+   *   procRoot: "/nonexistent",
+   * }).inForce; // null
+   * ```
+   *
+   * @returns The reading, or null.
+   */
+  get inForce(): VersionInForce | null {
+    return this.#inForce;
   }
 
   /**
@@ -194,34 +231,32 @@ export class OperationalMembershipVersion {
     // tells what this run used: keep the last reading.
     const forced = this.#forced;
     if (forced !== null && forced.status === "forced" && !forced.pending) return;
-    const { group, interfaceIndex } = this.#join;
+    const { group } = this.#join;
     try {
-      if (this.#protocol === "igmp") {
-        const entries = parseIgmp(readKernelFile(`${this.#root}/net/igmp`));
-        const entry = interfaceIndex > 0
-          ? entries.find((e) => e.index === interfaceIndex)
-          : entries.find((e) => e.groups.some((g) => g.group === group));
-        if (entry !== undefined) {
-          this.#version = entry.version;
-          if (interfaceIndex === 0 && this.#interfaceName === null) {
-            this.#interfaceName = entry.name;
-          }
-        }
-      } else {
-        if (this.#interfaceName === null) {
-          const entry = parseIgmp6(readKernelFile(`${this.#root}/net/igmp6`)).find((e) =>
-            e.group === group
-          );
-          if (entry !== undefined) this.#interfaceName = entry.name;
-        }
-        if (this.#interfaceName !== null) {
-          this.#version = mldVersionFromForce(
-            readForcedVersion(this.#interfaceName, { protocol: "mld", procRoot: this.#root }),
-          );
-        }
+      if (this.#interfaceName === null) {
+        // A join the kernel placed: the interface that lists the group.
+        this.#interfaceName = this.#protocol === "igmp"
+          ? parseIgmp(readKernelFile(`${this.#root}/net/igmp`))
+            .find((e) => e.groups.some((g) => g.group === group))?.name ?? null
+          : parseIgmp6(readKernelFile(`${this.#root}/net/igmp6`))
+            .find((e) => e.group === group)?.name ?? null;
       }
     } catch {
       // Unreadable /proc: keep what was known.
     }
+    if (this.#interfaceName === null) return;
+    if (this.#protocol === "igmp") {
+      // An unreadable /proc/net/igmp (the querier state) keeps what was known.
+      try {
+        readKernelFile(`${this.#root}/net/igmp`);
+      } catch {
+        return;
+      }
+    }
+    const inForce = readVersionInForce(this.#interfaceName, this.#protocol, {
+      procRoot: this.#root,
+    });
+    this.#inForce = inForce;
+    this.#version = inForce.version;
   }
 }

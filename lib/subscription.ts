@@ -71,6 +71,7 @@ import { ClosedError, InvalidValueError, SocketError } from "./errors.ts";
 import { interfaceForGroup } from "./interfaces.ts";
 import { DEFAULT_PORT } from "./mcas.ts";
 import { type FilterMode, sourceFilter } from "./source_filter.ts";
+import { checkInteger } from "./_numbers.ts";
 import { PLATFORM } from "../ffi/constants.ts";
 import { ReceivedBatch, type ReceivedBatch as Batch, ReceivedMetadata } from "../ffi/msghdr.ts";
 import { type Membership, UdpSocket } from "../ffi/socket.ts";
@@ -160,6 +161,14 @@ export interface SubscriptionOptions {
    * @default {true}
    */
   reuse?: boolean;
+  /**
+   * A batch view to receive into, shared with other subscriptions (a receiver of many groups
+   * receives each socket's datagrams into one view and counts them before the next receive);
+   * `batchSize` and `maxDatagramSize` are then the view's.
+   *
+   * @default {a batch of its own}
+   */
+  batch?: ReceivedBatch;
   /**
    * Receive one datagram per `recvmsg` call instead of batches per `recvmmsg`. Always the case
    * where the OS has no `recvmmsg` (macOS); elsewhere only useful to compare the two paths.
@@ -260,6 +269,9 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
       1,
       65535,
     );
+    if (options.batch !== undefined && !(options.batch instanceof ReceivedBatch)) {
+      throw new InvalidValueError("batch", options.batch, "a ReceivedBatch");
+    }
     const { index, name } = interfaceForGroup(parsedGroup, options.interface);
     const linkScoped = scopeIdKept(parsedGroup.bytes);
     if (linkScoped && index === 0) {
@@ -317,7 +329,7 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
       }
       if (requested > 0) setReceiveBuffer(socket, requested);
       this.#receiveBuffer = socket.getInt(P.SOL_SOCKET, P.SO_RCVBUF, "SO_RCVBUF");
-      this.#batch = new ReceivedBatch(batchSize, maxSize, {
+      this.#batch = options.batch ?? new ReceivedBatch(batchSize, maxSize, {
         controlSize: CONTROL_SIZE,
         formatAddress,
       });
@@ -571,13 +583,6 @@ export class Subscription implements Disposable, AsyncIterable<ReceivedBatch> {
       : `${this.#interfaceName ?? "?"} (index ${this.#interfaceIndex})`;
     return `(${sources}, ${this.#group}) port ${this.#port} on ${where}`;
   }
-}
-
-function checkInteger(what: string, value: number, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidValueError(what, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
 }
 
 function setReceiveBuffer(socket: UdpSocket, bytes: number): void {

@@ -12,7 +12,7 @@ const TOOL = new URL("../../cli/mcast_receive.ts", import.meta.url).pathname;
 const SENDER = new URL("./_mcas_sender.ts", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
 /** The permissions of `deno task mcast-receive`: the tool must work with these. */
-const TOOL_FLAGS = ["--allow-ffi", "--allow-env", "--allow-read"];
+const TOOL_FLAGS = ["--allow-ffi", "--allow-env", "--allow-read", "--allow-write=/run/mcast"];
 const ESCAPE = new RegExp(String.fromCharCode(0x1b));
 
 interface Output {
@@ -223,6 +223,7 @@ labTest(
       "version",
       "group",
       "source",
+      "exclude",
       "port",
       "interface",
       "igmp_version",
@@ -231,7 +232,11 @@ labTest(
       "totals",
       "senders",
       "gaps",
+      "querier",
+      "diagnosis",
     ]);
+    assert.deepEqual(summary.exclude, []);
+    assert.deepEqual(summary.diagnosis, []);
     assert.equal(summary.tool, "mcast-receive");
     assert.equal(summary.group, group);
     assert.equal(summary.source, null);

@@ -66,7 +66,7 @@ Deno.test("IGMP: the querier column of the join interface, followed on refresh",
     await Deno.writeTextFile(`${root}/net/igmp`, igmpText("V2"));
     info.refresh();
     assert.equal(info.version, 2);
-    assert.equal(info.label, "IGMPv2 (kernel's; v3 not forced)");
+    assert.equal(info.label, "IGMPv2 (an IGMPv2 querier is heard)");
     // /proc gone: what was known stays.
     await Deno.remove(`${root}/net/igmp`);
     info.refresh();
