@@ -59,11 +59,11 @@ import {
 } from "../lib/interfaces.ts";
 import { DEFAULT_PORT, formatSenderId } from "../lib/mcas.ts";
 import { MulticastReceiver } from "../lib/multicast_receiver.ts";
-import { OperationalMembershipVersion } from "../lib/membership_version.ts";
+import { OperationalMembershipVersion, readVersionInForce } from "../lib/membership_version.ts";
 import { readRouteInterface } from "../lib/proc_route.ts";
 import type { ReceiverSummaryJson } from "../lib/receiver_summary.ts";
 import { checkSource } from "../lib/source_filter.ts";
-import { readVersionInForce, sourceJoinRefusal } from "../lib/version_in_force.ts";
+import { sourceJoinRefusal } from "../lib/version_in_force.ts";
 
 const NAME = "mcast-receive";
 const TICK_MS = 250;

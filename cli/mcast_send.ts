@@ -23,10 +23,14 @@ import { abortOnSignals } from "./_runtime.ts";
 import { dashboard, Progress, statusLine, summaryLine, targetText } from "./_send_view.ts";
 import { type AddressFamily, canonicalAddress, parseAddress } from "../lib/address.ts";
 import { dscpName, formatDscp, parseDscp } from "../lib/dscp.ts";
-import { InvalidValueError, MismatchError } from "../lib/errors.ts";
+import { InvalidValueError, McastError, MismatchError } from "../lib/errors.ts";
+import { checkUsableGroup, groupWarnings } from "../lib/group_advice.ts";
+import { type GroupList, parseGroupList } from "../lib/group_list.ts";
 import {
   findInterfaceByAddress,
   interfaceName,
+  linkState,
+  listInterfaces,
   type NetworkInterface,
   resolveInterface,
 } from "../lib/interfaces.ts";
@@ -42,7 +46,8 @@ import { pace, type PaceResult, pacingPlan } from "../lib/pacer.ts";
 import { Publication } from "../lib/publication.ts";
 import { PublicationConfig } from "../lib/publication_config.ts";
 import { packetsPerSecond, parseRate, type Rate } from "../lib/rate.ts";
-import { interfaceMtu } from "../lib/sysctl.ts";
+import { readRouteInterface } from "../lib/proc_route.ts";
+import { interfaceMtu, interfaceStatistic } from "../lib/sysctl.ts";
 import { round } from "../lib/_numbers.ts";
 
 const NAME = "mcast-send";
@@ -54,8 +59,10 @@ const BATCH_BYTES = 8 * 1024 * 1024;
 
 /** The parsed command line of mcast-send. */
 export interface SendOptions {
-  /** The multicast group, as typed. */
+  /** The first multicast group, canonical. */
   group: string;
+  /** Every group (G, G+N or G1,G2,…), canonical; the datagrams go round-robin over them. */
+  groups: readonly string[];
   /** Seconds to send; 0 = until the count or a signal. */
   durationS: number;
   /** IPv4 TTL / IPv6 hop limit. */
@@ -88,8 +95,10 @@ export interface SendSummary {
   tool: string;
   /** The tool version. */
   version: string;
-  /** The group, canonical. */
+  /** The group (the first, with several), canonical. */
   group: string;
+  /** Every group, canonical. */
+  groups: string[];
   /** Destination port. */
   port: number;
   /** The source address the datagrams carry. */
@@ -116,6 +125,8 @@ export interface SendSummary {
   send_errors: number;
   /** packets_sent / duration_s. */
   achieved_pps: number;
+  /** The egress interface's kernel drop counter (`tx_dropped`) over the run; null when unknown. */
+  interface_tx_dropped: number | null;
 }
 
 const EXAMPLES = [
@@ -125,12 +136,17 @@ const EXAMPLES = [
   "mcast-send 232.1.1.1 --source 10.0.0.1 --count 1000 --json",
   "mcast-send ff3e::8000:1 30 16 --source fd00::10 --dscp af41",
   "mcast-send 239.1.2.3 10 --rate max --interface lo --quiet",
+  "mcast-send 239.1.1.1+63 --rate 640pps --count 640   # 64 groups, 10 datagrams each",
+  "mcast-send 239.0.10.101 --rate 50pps --ttl 64 --dscp ef",
 ];
 
 const NOTES = `Notes:
   Datagrams are MCAS v1: a 32-byte header (magic, version, TTL and DSCP set, sequence from 0,
   monotonic ns timestamp, random sender id), then 0xA5 padding up to --size.
   Rates: Npps, Nkpps, Nbps, Nkbps, NMbps, NGbps (bits of UDP payload), or max (unpaced).
+  Groups: G, G+N (G and the next N: 239.1.1.1+63 is 64 groups) or G1,G2,...; the datagrams go
+  round-robin over them from one socket, and --rate and --count are totals.
+  --count ends the run right after the last datagram. A down egress interface is exit 1.
   Exit codes: 0 done, 1 runtime failure, 2 bad argument.
 `;
 
@@ -141,13 +157,14 @@ function parseArgs(argv: string[]): SendOptions | null {
     "Send MCAS test datagrams to a multicast group at a steady rate",
     EXAMPLES,
   )
-    .argument("<group>", "IPv4 or IPv6 multicast group")
+    .argument("<group>", "group: G, G+N or G1,G2,... (IPv4 or IPv6)", parser(parseGroupList))
     .argument(
       "[duration]",
       "seconds to send, 0 = forever (default 600)",
       numberIn("duration", 0, 1e9),
     )
     .argument("[ttl]", "IPv4 TTL / IPv6 hop limit, 1..255 (default 100)", integerIn("ttl", 1, 255))
+    .option("--ttl <N>", "the same as the positional ttl", integerIn("ttl", 1, 255))
     .option(
       "--rate <R>",
       "Npps, Nkpps, Nbps, Nkbps, NMbps, NGbps or max (default 25pps)",
@@ -180,42 +197,53 @@ function parseArgs(argv: string[]): SendOptions | null {
     .option("--json", "print one JSON summary object on stdout at exit")
     .allowExcessArguments(true)
     .addHelpText("after", NOTES)
-    .action((group: string, duration: number | undefined, ttl: number | undefined) => {
-      if (program.args.length > 3) {
-        throw new InvalidValueError(
-          "argument",
-          program.args[3],
-          "at most <group> [duration] [ttl] before the options",
-        );
-      }
-      const o = program.opts<{
-        rate?: Rate;
-        count?: number;
-        size?: number;
-        dscp?: number;
-        port?: number;
-        interface?: string;
-        source?: string;
-        loopback: boolean;
-        quiet?: boolean;
-        json?: boolean;
-      }>();
-      parsed = {
-        group,
-        durationS: duration ?? 600,
-        ttl: ttl ?? 100,
-        rate: o.rate ?? { kind: "pps", pps: 25 },
-        count: o.count,
-        size: o.size ?? 200,
-        dscp: o.dscp ?? 0,
-        port: o.port ?? DEFAULT_PORT,
-        interface: o.interface,
-        source: o.source,
-        loopback: o.loopback,
-        quiet: o.quiet ?? false,
-        json: o.json ?? false,
-      };
-    });
+    .action(
+      (groups: GroupList, duration: number | undefined, positionalTtl: number | undefined) => {
+        if (program.args.length > 3) {
+          throw new InvalidValueError(
+            "argument",
+            program.args[3],
+            "at most <group> [duration] [ttl] before the options",
+          );
+        }
+        const o = program.opts<{
+          ttl?: number;
+          rate?: Rate;
+          count?: number;
+          size?: number;
+          dscp?: number;
+          port?: number;
+          interface?: string;
+          source?: string;
+          loopback: boolean;
+          quiet?: boolean;
+          json?: boolean;
+        }>();
+        if (positionalTtl !== undefined && o.ttl !== undefined && positionalTtl !== o.ttl) {
+          throw new InvalidValueError(
+            "--ttl",
+            o.ttl,
+            `the same TTL as the positional one (${positionalTtl}), or only one of them`,
+          );
+        }
+        parsed = {
+          group: groups.groups[0],
+          groups: groups.groups,
+          durationS: duration ?? 600,
+          ttl: o.ttl ?? positionalTtl ?? 100,
+          rate: o.rate ?? { kind: "pps", pps: 25 },
+          count: o.count,
+          size: o.size ?? 200,
+          dscp: o.dscp ?? 0,
+          port: o.port ?? DEFAULT_PORT,
+          interface: o.interface,
+          source: o.source,
+          loopback: o.loopback,
+          quiet: o.quiet ?? false,
+          json: o.json ?? false,
+        };
+      },
+    );
   program.parse(argv, { from: "user" });
   return parsed;
 }
@@ -224,6 +252,7 @@ function buildConfig(
   options: SendOptions,
 ): { config: PublicationConfig; iface?: NetworkInterface } {
   const group = parseAddress(options.group, { what: "group" });
+  for (const g of options.groups) checkUsableGroup(g);
   let config = new PublicationConfig(options.group, options.port)
     .withTtl(options.ttl)
     .withDscp(options.dscp)
@@ -246,25 +275,68 @@ function buildConfig(
     );
   }
   const iface = resolveInterface(spec);
-  if (group.family === "IPv6") {
-    config = config.withIpv6InterfaceIndex(iface.index);
-  } else if (given !== undefined) {
+  if (given !== undefined) {
+    // An address: IPv4 IP_MULTICAST_IF by address; IPv6 binds that exact address when no
+    // --source is given (mctx-core's rule) and sends out of its interface.
     config = config.withOutgoingInterface(canonicalAddress(spec));
+  } else if (group.family === "IPv6") {
+    config = config.withIpv6InterfaceIndex(iface.index);
   } else {
     const v4 = iface.addresses.find((a) => a.family === "IPv4");
     config = v4 !== undefined
       ? config.withOutgoingInterface(v4.address)
       : config.withIpv4InterfaceIndex(iface.index);
   }
+  if (options.source !== undefined) checkSourceOn(options.source, iface, group.family);
   config.validate();
   return { config, iface };
+}
+
+// The source must be one this interface can send from: an IPv6 source lives on one interface
+// (mctx-core's mismatch error), and a loopback address (127.0.0.0/8, ::1) only on lo.
+function checkSourceOn(source: string, iface: NetworkInterface, family: AddressFamily): void {
+  const text = canonicalAddress(source.split("%")[0]);
+  const owner = findInterfaceByAddress(text);
+  const loopback = family === "IPv4" ? text.startsWith("127.") : text === "::1";
+  if (loopback && !linkState(iface).loopback) {
+    throw new InvalidValueError(
+      "--source",
+      source,
+      `an address ${iface.name} can send from (a loopback address only leaves through lo)`,
+    );
+  }
+  if (family === "IPv6" && owner !== null && owner.index !== iface.index) {
+    throw new MismatchError(`interface of --source ${text}`, iface.name, owner.name);
+  }
 }
 
 /** The interface the datagrams leave through, as far as it can be known. */
 function egressName(pub: Publication, iface: NetworkInterface | undefined): string | null {
   if (iface !== undefined) return iface.name;
   if (pub.interfaceIndex > 0) return interfaceName(pub.interfaceIndex);
+  // What the kernel picks: the route for the group, else the source's interface.
+  const routed = readRouteInterface(parseAddress(pub.destination.address));
+  if (routed !== null && routed !== "*") return routed;
   return findInterfaceByAddress(pub.sourceAddr)?.name ?? null;
+}
+
+/** Exit 1 when the egress interface is down: the kernel would drop (or refuse) every datagram. */
+function checkEgressUp(name: string | null): void {
+  if (name === null) return;
+  const iface = listInterfaces().find((i) => i.name === name);
+  if (iface === undefined) return;
+  const link = linkState(iface);
+  if (!link.up) {
+    throw new McastError(
+      `The egress interface ${name} is down: bring it up (ip link set ${name} up)`,
+    );
+  }
+  if (!link.running) {
+    throw new McastError(
+      `The egress interface ${name} is down (no carrier: for a veth, its peer is down): the ` +
+        "kernel would drop every datagram",
+    );
+  }
 }
 
 function mtuWarning(
@@ -287,12 +359,14 @@ function summaryOf(
   senderId: bigint,
   ratePps: number | null,
   durationS: number,
+  txDropped: number | null,
 ): SendSummary {
   const counters = pub.counters;
   return {
     tool: NAME,
     version: VERSION,
     group: pub.destination.address,
+    groups: [...options.groups],
     port: options.port,
     source: pub.sourceAddr,
     interface: iface,
@@ -306,6 +380,7 @@ function summaryOf(
     bytes_sent: counters.bytesSent,
     send_errors: counters.sendErrors,
     achieved_pps: durationS > 0 ? round(counters.packetsSent / durationS, 2) : 0,
+    interface_tx_dropped: txDropped,
   };
 }
 
@@ -329,21 +404,29 @@ export async function main(args: string[]): Promise<number> {
   const family = parseAddress(options.group, { what: "group" }).family;
   const ratePps = packetsPerSecond(options.rate, options.size);
   const built = buildConfig(options);
+  for (const warning of groupWarnings(options.group, { use: "send" })) {
+    console.error(`${NAME}: warning: ${warning}`);
+  }
   const senderId = randomSenderId();
   const encoder = new McasEncoder(options.size, { ttl: options.ttl, dscp: options.dscp, senderId });
 
+  if (built.iface !== undefined) checkEgressUp(built.iface.name);
   using pub = new Publication(built.config);
   const iface = egressName(pub, built.iface);
+  checkEgressUp(iface);
+  const droppedBefore = iface === null ? null : interfaceStatistic(iface, "tx_dropped");
   const warning = mtuWarning(options, family, iface);
   if (warning !== null) console.error(warning);
 
   const plan = pacingPlan(ratePps, {
     maxBatch: Math.max(1, Math.min(1024, Math.floor(BATCH_BYTES / options.size))),
   });
-  const sender = new McasSender(pub, encoder, plan.batch);
-  const destination = pub.destination.family === "IPv6"
-    ? `[${pub.destination.address}]:${options.port}`
-    : `${pub.destination.address}:${options.port}`;
+  const sender = new McasSender(pub, encoder, plan.batch, { groups: options.groups });
+  const several = options.groups.length > 1 ? ` (+${options.groups.length - 1} more groups)` : "";
+  const destination =
+    (pub.destination.family === "IPv6"
+      ? `[${pub.destination.address}]:${options.port}`
+      : `${pub.destination.address}:${options.port}`) + several;
   const details = `from ${pub.sourceAddr}${
     iface === null ? "" : ` via ${iface}`
   }  TTL ${options.ttl}  DSCP ${
@@ -366,6 +449,7 @@ export async function main(args: string[]): Promise<number> {
   using stop = abortOnSignals();
   let result: PaceResult | null = null;
   let failure: unknown = null;
+  const watch = iface === null ? null : new LinkWatch(iface, stop);
   view?.start();
   status?.start();
   progress.start();
@@ -377,23 +461,68 @@ export async function main(args: string[]): Promise<number> {
       durationNs: BigInt(Math.round(options.durationS * 1e9)),
       signal: stop.signal,
       onYield: sender.yield,
+      finishInterval: false,
     });
-    progress.finish(result.stoppedBy === "signal" ? "INTERRUPTED" : "DONE");
+    const gone = watch?.gone ?? null;
+    progress.finish(
+      gone !== null ? "FAILED" : result.stoppedBy === "signal" ? "INTERRUPTED" : "DONE",
+    );
+    if (gone !== null) failure = new McastError(gone);
   } catch (error) {
     failure = error;
     progress.finish("FAILED");
   } finally {
+    watch?.stop();
     view?.stop();
     status?.stop();
   }
+  const droppedAfter = iface === null ? null : interfaceStatistic(iface, "tx_dropped");
+  const txDropped = droppedBefore === null || droppedAfter === null
+    ? null
+    : Math.max(0, droppedAfter - droppedBefore);
   const durationS = result === null
     ? progress.elapsedS()
     : Number(result.endNs - result.startNs) / 1e9;
-  const summary = summaryOf(options, pub, iface, senderId, ratePps, durationS);
+  const summary = summaryOf(options, pub, iface, senderId, ratePps, durationS, txDropped);
   if (options.json) console.log(JSON.stringify(summary, null, 2));
   else if (!options.quiet) console.log(summaryLine(summary, progress.state));
   if (failure !== null) throw failure;
   return EXIT.ok;
+}
+
+/**
+ * Watches the egress interface during the run, once a second: a link going down is said once on
+ * stderr (the kernel drops what is sent meanwhile: `interface_tx_dropped` counts it); an
+ * interface that disappears ends the run.
+ */
+class LinkWatch {
+  gone: string | null = null;
+  readonly #timer: ReturnType<typeof setInterval>;
+  #down = false;
+
+  constructor(name: string, stop: { abort(): void }) {
+    this.#timer = setInterval(() => {
+      const iface = listInterfaces().find((i) => i.name === name);
+      if (iface === undefined) {
+        this.gone = `The egress interface ${name} is gone`;
+        stop.abort();
+        return;
+      }
+      const link = linkState(iface);
+      const down = !link.up || !link.running;
+      if (down && !this.#down) {
+        console.error(
+          `${NAME}: warning: ${name} went down${link.up ? " (no carrier)" : ""}: the kernel ` +
+            "drops what is sent until it is up again",
+        );
+      }
+      this.#down = down;
+    }, 1000);
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
 }
 
 if (import.meta.main) await runTool(NAME, main);

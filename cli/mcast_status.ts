@@ -22,17 +22,51 @@ import { createProgram, EXIT, runTool } from "./_cli.ts";
 import { colors, LiveView } from "./_dashboard.ts";
 import { abortOnSignals, sleepUntil } from "./_runtime.ts";
 import { type NetworkInterface, resolveInterface } from "../lib/interfaces.ts";
+import { DEFAULT_FORCE_RECORD_DIR, listForceRecords, splitHolders } from "../lib/force_record.ts";
+import { networkNamespaceId } from "../lib/host_identity.ts";
 import {
+  emptyInterfaceState,
   type GroupState,
   type InterfaceState,
-  mldVersionFromForce,
   type MulticastState,
-  readForcedVersions,
   readMulticastState,
   withoutKernelDefaults,
 } from "../lib/proc_igmp.ts";
 
 const NAME = "mcast-status";
+
+/** A record of a forced version: who holds it, and what goes back after the last one. */
+interface ForceHolderJson {
+  interface: string;
+  protocol: "igmp" | "mld";
+  original: number;
+  forced: number;
+  holders: { pid: number; requested: number; since: string; alive: boolean }[];
+}
+
+/** What `--json` prints: the contract's object, and who holds forced versions. */
+interface StatusJson extends MulticastState {
+  force_holders: ForceHolderJson[];
+}
+
+/** The records of forced versions in this network namespace (readable without root). */
+function forceHolders(): ForceHolderJson[] {
+  return listForceRecords(DEFAULT_FORCE_RECORD_DIR, networkNamespaceId()).map((record) => {
+    const { live } = splitHolders(record.holders);
+    return {
+      interface: record.interface,
+      protocol: record.protocol,
+      original: record.original,
+      forced: record.forced,
+      holders: record.holders.map((h) => ({
+        pid: h.pid,
+        requested: h.requested,
+        since: h.since,
+        alive: live.includes(h),
+      })),
+    };
+  });
+}
 const WATCH_INTERVAL_MS = 1000;
 
 /** The parsed command line. */
@@ -121,7 +155,7 @@ export async function main(args: string[]): Promise<number> {
 async function readState(
   args: StatusArgs,
   only: NetworkInterface | undefined,
-): Promise<MulticastState> {
+): Promise<StatusJson> {
   const full = await readMulticastState();
   const state = args.all ? full : withoutKernelDefaults(full);
   let interfaces = state.interfaces;
@@ -129,21 +163,19 @@ async function readState(
     const found = interfaces.find((iface) => iface.index === only.index);
     interfaces = [found ?? emptyInterface(only)];
   }
-  return { interfaces: interfaces.map(contractShape) };
+  const holders = forceHolders().filter((r) =>
+    interfaces.some((iface) => iface.name === r.interface)
+  );
+  return {
+    all: { ...state.all },
+    interfaces: interfaces.map(contractShape),
+    force_holders: holders,
+  };
 }
 
 /** An interface the kernel lists no multicast state for (no IPv4/IPv6 configured yet). */
 function emptyInterface(iface: NetworkInterface): InterfaceState {
-  const forced = readForcedVersions(iface.name);
-  return {
-    name: iface.name,
-    index: iface.index,
-    igmp_version: null,
-    force_igmp_version: forced.igmp,
-    mld_version: mldVersionFromForce(forced.mld),
-    force_mld_version: forced.mld,
-    groups: [],
-  };
+  return emptyInterfaceState(iface.name, iface.index);
 }
 
 /** Exactly the keys of CONTRACT "mcast-status", in its order. */
@@ -153,26 +185,39 @@ function contractShape(iface: InterfaceState): InterfaceState {
     index: iface.index,
     igmp_version: iface.igmp_version,
     force_igmp_version: iface.force_igmp_version,
+    effective_igmp_version: iface.effective_igmp_version,
     mld_version: iface.mld_version,
     force_mld_version: iface.force_mld_version,
+    effective_mld_version: iface.effective_mld_version,
     groups: iface.groups.map((group: GroupState): GroupState => ({
       group: group.group,
       family: group.family,
       users: group.users,
       mode: group.mode,
       sources: [...group.sources],
+      ...(group.source_filters === undefined
+        ? {}
+        : { source_filters: group.source_filters.map((f) => ({ ...f })) }),
     })),
   };
 }
 
 /** The human view: one heading and one table per interface. */
-function render(state: MulticastState, args: StatusArgs): string {
+function render(state: StatusJson, args: StatusArgs): string {
   const shown = args.all || args.interface !== undefined
     ? state.interfaces
     : state.interfaces.filter((iface) => iface.groups.length > 0);
   const hidden = state.interfaces.length - shown.length;
   const blocks: string[] = [];
-  for (const iface of shown) blocks.push(renderInterface(iface));
+  for (const iface of shown) {
+    blocks.push(
+      renderInterface(
+        iface,
+        state.all,
+        state.force_holders.filter((r) => r.interface === iface.name),
+      ),
+    );
+  }
   if (shown.length === 0) {
     blocks.push(
       args.all
@@ -190,10 +235,33 @@ function render(state: MulticastState, args: StatusArgs): string {
   return blocks.join("\n");
 }
 
-function renderInterface(iface: InterfaceState): string {
+function renderInterface(
+  iface: InterfaceState,
+  all: MulticastState["all"],
+  records: ForceHolderJson[],
+): string {
+  const igmp = versionText(
+    "IGMP",
+    iface.effective_igmp_version,
+    "force_igmp_version",
+    iface.force_igmp_version,
+    all.force_igmp_version,
+  );
+  const mld = versionText(
+    "MLD",
+    iface.effective_mld_version,
+    "force_mld_version",
+    iface.force_mld_version,
+    all.force_mld_version,
+  );
+  const querier = iface.igmp_version !== null && iface.effective_igmp_version !== null &&
+      iface.igmp_version < 3 && (iface.force_igmp_version ?? 0) !== iface.igmp_version &&
+      (all.force_igmp_version ?? 0) !== iface.igmp_version
+    ? `  ${colors.yellow(`(an IGMPv${iface.igmp_version} querier is heard)`)}`
+    : "";
   const heading = `${colors.bold(iface.name)} ${colors.dim(`(index ${iface.index})`)}  ` +
-    `${versionText("IGMP", iface.igmp_version, "force_igmp_version", iface.force_igmp_version)}` +
-    `  ·  ${versionText("MLD", iface.mld_version, "force_mld_version", iface.force_mld_version)}`;
+    `${igmp}${querier}  ·  ${mld} ${colors.dim("(an MLD querier is not visible in /proc)")}` +
+    records.map((r) => `\n  ${holdersText(r)}`).join("");
   if (iface.groups.length === 0) return `${heading}\n  ${colors.dim("no groups")}\n`;
   const table = new Table({
     head: ["Group", "Family", "Users", "Mode", "Sources"].map((h) => colors.cyan(h)),
@@ -207,7 +275,11 @@ function renderInterface(iface: InterfaceState): string {
       group.group,
       group.family,
       String(group.users),
-      group.mode === "INCLUDE" ? colors.green(group.mode) : group.mode,
+      group.mode === "INCLUDE"
+        ? colors.green(group.mode)
+        : group.mode === "AMBIGUOUS"
+        ? colors.yellow(group.mode)
+        : group.mode,
       sourcesText(group),
     ]);
   }
@@ -219,17 +291,33 @@ function versionText(
   version: number | null,
   sysctl: string,
   forced: number | null,
+  all: number | null,
 ): string {
-  const operational = version === null ? `${protocol} -` : `${protocol}v${version}`;
+  const inForce = version === null ? `${protocol} -` : `${protocol}v${version}`;
   const force = forced === null
     ? `${sysctl} unknown`
     : forced === 0
     ? `${sysctl}=0 (not forced)`
     : colors.yellow(`${sysctl}=${forced}`);
-  return `${operational} ${colors.dim("[")}${force}${colors.dim("]")}`;
+  const host = all !== null && all !== 0 ? `, ${colors.yellow(`conf/all=${all} (host-wide)`)}` : "";
+  return `${inForce} ${colors.dim("[")}${force}${host}${colors.dim("]")}`;
+}
+
+function holdersText(record: ForceHolderJson): string {
+  const sysctl = record.protocol === "igmp" ? "force_igmp_version" : "force_mld_version";
+  const who = record.holders.map((h) =>
+    `pid ${h.pid} ${h.alive ? "" : colors.red("(dead: the next receiver prunes it) ")}`.trimEnd()
+  ).join(", ");
+  return `${sysctl}=${record.forced} held by ${who}; back to ${record.original} after the last`;
 }
 
 function sourcesText(group: GroupState): string {
+  if (group.mode === "AMBIGUOUS") {
+    const counts = (group.source_filters ?? []).map((f) =>
+      `${f.source} (incl ${f.include}, excl ${f.exclude})`
+    );
+    return `${colors.yellow("cannot tell:")} ${counts.join(", ")}`;
+  }
   if (group.sources.length === 0) {
     return group.mode === "EXCLUDE" ? colors.dim("any source") : colors.dim("none");
   }
@@ -240,7 +328,7 @@ function sourcesText(group: GroupState): string {
 /** `--watch`: redraw (terminal), reprint (pipe) or one JSON line per second until a signal. */
 async function watch(
   args: StatusArgs,
-  snapshot: () => Promise<MulticastState>,
+  snapshot: () => Promise<StatusJson>,
 ): Promise<number> {
   using stop = abortOnSignals();
 

@@ -111,7 +111,8 @@ export function updateForceRecord<T>(
 
 /**
  * Every record of the directory (of one network namespace, when given), for `mcast-status`.
- * Unreadable or malformed files are skipped.
+ * Unreadable or malformed files are skipped; without read permission for the directory there is
+ * nothing to list.
  *
  * @example
  * ```ts
@@ -125,6 +126,8 @@ export function updateForceRecord<T>(
  */
 export function listForceRecords(dir: string, netns?: string): ForceRecord[] {
   const records: ForceRecord[] = [];
+  // No permission prompt in the middle of a tool's output: without the grant, nothing to list.
+  if (Deno.permissions.querySync({ name: "read", path: dir }).state !== "granted") return [];
   try {
     for (const entry of Deno.readDirSync(dir)) {
       if (!entry.isFile || !entry.name.endsWith(".json")) continue;

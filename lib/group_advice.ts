@@ -86,7 +86,8 @@ export function groupWarnings(group: string, use: GroupUse): string[] {
         ".251 mDNS …); pick a group in 239.0.0.0/8 for a lab stream",
     );
   }
-  if (family === "IPv6" && bytes[0] === 0xff) {
+  if (family === "IPv6" && bytes[0] === 0xff && (bytes[1] & 0xf0) === 0) {
+    // ff0x::1 and ff0x::2 (permanent, well-known): all nodes, all routers.
     let wellKnown = true;
     for (let i = 2; i < 15; i++) if (bytes[i] !== 0) wellKnown = false;
     if (wellKnown && (bytes[15] === 1 || bytes[15] === 2)) {

@@ -12,7 +12,7 @@
  * @module
  */
 
-import { SocketError } from "./errors.ts";
+import { InvalidValueError, SocketError } from "./errors.ts";
 import { type McasEncoder, stampMcas } from "./mcas.ts";
 import type { MessageBatch, Publication } from "./publication.ts";
 import { monotonicNs } from "../ffi/clock.ts";
@@ -43,6 +43,13 @@ export interface McasSenderOptions {
    * @default {10}
    */
   retryMs?: number;
+  /**
+   * Groups to send to in turn (round-robin, datagram by datagram), each with the publication's
+   * port and egress; empty or absent: the publication's own group only.
+   *
+   * @default {[]}
+   */
+  groups?: readonly string[];
 }
 
 /**
@@ -66,6 +73,8 @@ export class McasSender {
   readonly #giveUpNs: bigint;
   readonly #retryMs: number;
   readonly #clock = new DataView(new ArrayBuffer(8));
+  readonly #destinations: readonly Uint8Array[];
+  #cursor = 0;
   #sequence = 0;
   #errorSinceNs: bigint | null = null;
 
@@ -88,7 +97,18 @@ export class McasSender {
     this.#giveUpNs = options.giveUpNs ?? 5_000_000_000n;
     this.#retryMs = options.retryMs ?? 10;
     const datagram = encoder.encode(0n, 0n);
-    this.#batch = pub.prepareBatch(slots, datagram.length);
+    const groups = options.groups ?? [];
+    this.#destinations = groups.length > 1 ? groups.map((g) => pub.destinationFor(g)) : [];
+    if (this.#destinations.length > 0 && !CAPABILITIES.batchedMessages) {
+      throw new InvalidValueError(
+        "groups",
+        groups.length,
+        "one group on this OS (several need sendmmsg, for a destination per datagram)",
+      );
+    }
+    this.#batch = pub.prepareBatch(slots, datagram.length, {
+      withNames: this.#destinations.length > 0,
+    });
     this.#views = [];
     for (let i = 0; i < slots; i++) {
       const payload = this.#batch.payloads[i];
@@ -126,6 +146,9 @@ export class McasSender {
       return this.#refused(error);
     }
     this.#sequence += sent;
+    if (this.#destinations.length > 0) {
+      this.#cursor = (this.#cursor + sent) % this.#destinations.length;
+    }
     if (sent > 0) this.#errorSinceNs = null;
     if (sent < n && counters.wouldBlocks !== wouldBlocks) {
       return this.#pub.waitWritable(100).then(() => sent);
@@ -147,6 +170,11 @@ export class McasSender {
     const low = clock.getUint32(4);
     let sequence = this.#sequence;
     for (let i = 0; i < n; i++, sequence++) stampMcas(this.#views[i], sequence, high, low);
+    const destinations = this.#destinations;
+    if (destinations.length === 0) return;
+    for (let i = 0, d = this.#cursor; i < n; i++, d = (d + 1) % destinations.length) {
+      this.#batch.setName(i, destinations[d]);
+    }
   }
 
   #sendEach(n: number): number {

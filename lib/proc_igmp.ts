@@ -34,6 +34,7 @@ import { PermissionError } from "./errors.ts";
 import { readForcedVersion } from "./igmp_version.ts";
 import { validInterfaceName } from "./sysctl.ts";
 import { LITTLE_ENDIAN } from "../ffi/constants.ts";
+import { versionInForce } from "./version_in_force.ts";
 import { ipv4FromWord, ipv6FromHex, procLines, procRows } from "./_proc_fields.ts";
 
 /** One group line of `/proc/net/igmp`. */
@@ -92,8 +93,25 @@ export interface McfilterEntry {
   exclude: number;
 }
 
-/** Source filter mode of a group. */
+/** Source filter mode of a join. */
 export type FilterMode = "INCLUDE" | "EXCLUDE";
+
+/**
+ * A group's filter mode as `mcast-status` reports it: INCLUDE, EXCLUDE, or AMBIGUOUS where
+ * several sockets share the group and `/proc` cannot tell the mode (or the excluded sources)
+ * that results.
+ */
+export type GroupMode = FilterMode | "AMBIGUOUS";
+
+/** How many sockets include and exclude one source of a group (`/proc/net/mcfilter`). */
+export interface SourceFilterCount {
+  /** The source. */
+  source: string;
+  /** Sockets in INCLUDE mode listing it. */
+  include: number;
+  /** Sockets in EXCLUDE mode listing it. */
+  exclude: number;
+}
 
 /** One group of an interface, as `mcast-status --json` prints it. */
 export interface GroupState {
@@ -103,10 +121,16 @@ export interface GroupState {
   family: AddressFamily;
   /** Sockets joined to it. */
   users: number;
-  /** Filter mode: INCLUDE (only `sources`) or EXCLUDE (all but `sources`; ASM is EXCLUDE {}). */
-  mode: FilterMode;
+  /**
+   * Filter mode: INCLUDE (only `sources`), EXCLUDE (all but `sources`; ASM is EXCLUDE {}), or
+   * AMBIGUOUS (the file cannot tell; `sources` lists every source named, `source_filters` the
+   * counts).
+   */
+  mode: GroupMode;
   /** Included or excluded sources, by `mode`. */
   sources: string[];
+  /** With AMBIGUOUS only: per source, the sockets including and excluding it. */
+  source_filters?: SourceFilterCount[];
 }
 
 /** One interface, as `mcast-status --json` prints it. */
@@ -119,16 +143,38 @@ export interface InterfaceState {
   igmp_version: number | null;
   /** The `force_igmp_version` sysctl (0 = not forced), or null when unreadable. */
   force_igmp_version: number | null;
-  /** MLD version: 1 when forced to 1, else 2; null without IPv6 on the interface. */
+  /**
+   * The IGMP version reports go out in now, from `conf/all`, the interface's setting and the
+   * queriers heard (what the kernel computes; `/proc/net/igmp` prints it for interfaces with
+   * IPv4 groups), or null when nothing is known.
+   */
+  effective_igmp_version: number | null;
+  /**
+   * MLD version: 1 when forced to 1 (by the interface, or by `conf/all`, which takes
+   * precedence when not 0), else 2; null without IPv6 on the interface. Linux prints nothing
+   * better: an MLDv1 querier heard lately lowers it to 1 unseen.
+   */
   mld_version: number | null;
   /** The `force_mld_version` sysctl (0 = not forced), or null when unreadable. */
   force_mld_version: number | null;
+  /** The MLD version in force from `conf/all` and the interface's setting (as `mld_version`). */
+  effective_mld_version: number | null;
   /** Its groups, IPv4 first, in the kernel's order. */
   groups: GroupState[];
 }
 
+/** The host-wide (`conf/all`) force settings. */
+export interface AllForceState {
+  /** `net.ipv4.conf.all.force_igmp_version`, or null when unreadable. */
+  force_igmp_version: number | null;
+  /** `net.ipv6.conf.all.force_mld_version`, or null when unreadable. */
+  force_mld_version: number | null;
+}
+
 /** What `mcast-status --json` prints. */
 export interface MulticastState {
+  /** The host-wide force settings, which override the interfaces' (see `effective_*`). */
+  all: AllForceState;
   /** Interfaces, by index. */
   interfaces: InterfaceState[];
 }
@@ -297,16 +343,18 @@ export function parseMcfilter6(text: string): McfilterEntry[] {
  *
  * The kernel does not print a group's filter mode, so it is derived from the `users` column and
  * the per-source INC/EXC counts, knowing that an INCLUDE-mode socket always lists at least one
- * source and an ASM join is an EXCLUDE-mode socket with no sources:
+ * source (each at most once) and an ASM join is an EXCLUDE-mode socket with no sources. The
+ * number of EXCLUDE-mode sockets E then lies between
+ * `low = max(1 if any EXC > 0, users − ΣINC, max EXC)` and
+ * `high = users − max(max INC, ⌈ΣINC / sources listed⌉)`:
  *
  * - no mcfilter lines: EXCLUDE {} (any-source);
- * - some line with EXC > 0, or more users than the sum of INC (so some socket lists no included
- *   source: it is in EXCLUDE mode): EXCLUDE, listing the sources with INC = 0 that every
- *   EXCLUDE-mode socket blocks (EXC ≥ users − the fewest possible INCLUDE sockets);
- * - otherwise INCLUDE, listing the sources with INC > 0.
- *
- * A mix of SSM and ASM sockets whose INCLUDE lists are long enough to hide the ASM one is
- * reported as INCLUDE: the file does not tell them apart.
+ * - `high` = 0: INCLUDE, listing the sources with INC > 0;
+ * - E known (`low` = `high`, or a source with EXC = `high`) and above 0: EXCLUDE, listing the
+ *   sources every EXCLUDE-mode socket blocks and none includes (EXC = E, INC = 0);
+ * - otherwise AMBIGUOUS: one socket including S1 and S2 beside an ASM socket and two sockets
+ *   including S1 and S2 each leave the same lines, and only the kernel knows which it is. The
+ *   counts are reported (`source_filters`) instead of a guess.
  *
  * @example
  * ```ts
@@ -351,10 +399,26 @@ export function buildMulticastState(
   for (const iface of igmp) entry(iface.index, iface.name).v4 = iface;
   for (const line of igmp6) entry(line.index, line.name).v6.push(line);
 
+  const all = forced("all");
   const interfaces: InterfaceState[] = [];
   for (const index of [...byIndex.keys()].sort((a, b) => a - b)) {
     const { name, v4, v6 } = byIndex.get(index)!;
     const sysctl = forced(name);
+    const igmpKnown = v4 !== null || sysctl.igmp !== null;
+    const mldKnown = v6.length > 0 || sysctl.mld !== null;
+    const effectiveIgmp = igmpKnown
+      ? versionInForce({
+        protocol: "igmp",
+        interface: name,
+        all: all.igmp,
+        iface: sysctl.igmp,
+        observed: v4?.version ?? null,
+      }).version
+      : null;
+    const effectiveMld = mldKnown
+      ? versionInForce({ protocol: "mld", interface: name, all: all.mld, iface: sysctl.mld })
+        .version
+      : null;
     const groups: GroupState[] = [];
     for (const group of v4?.groups ?? []) {
       groups.push(groupState(group.group, "IPv4", group.users, index, filters));
@@ -367,13 +431,17 @@ export function buildMulticastState(
       index,
       igmp_version: v4?.version ?? null,
       force_igmp_version: sysctl.igmp,
-      // IPv6 groups on the interface: MLD is known even without the sysctl.
-      mld_version: mldVersionFromForce(v6.length > 0 ? sysctl.mld ?? 0 : sysctl.mld),
+      effective_igmp_version: effectiveIgmp,
+      mld_version: effectiveMld,
       force_mld_version: sysctl.mld,
+      effective_mld_version: effectiveMld,
       groups,
     });
   }
-  return { interfaces };
+  return {
+    all: { force_igmp_version: all.igmp, force_mld_version: all.mld },
+    interfaces,
+  };
 }
 
 /**
@@ -409,7 +477,9 @@ export async function readMulticastState(
   for (const iface of parseIgmp(igmp)) names.add(iface.name);
   for (const line of parseIgmp6(igmp6)) names.add(line.name);
   const forced = new Map<string, ForcedVersions>();
-  for (const name of names) forced.set(name, readForcedVersions(name, { procRoot: root }));
+  for (const name of [...names, "all"]) {
+    forced.set(name, readForcedVersions(name, { procRoot: root }));
+  }
   return buildMulticastState(
     { igmp, igmp6, mcfilter, mcfilter6 },
     (name) => forced.get(name) ?? { igmp: null, mld: null },
@@ -446,22 +516,48 @@ export function readForcedVersions(
 }
 
 /**
- * The MLD version an interface speaks, as far as Linux shows it: 1 when `force_mld_version` is
- * 1, else 2 (a v1 querier heard recently can lower it too, invisibly).
+ * The state of an interface the kernel lists no multicast groups for (no IPv4/IPv6 configured
+ * yet, or down): its sysctls and the versions they put in force, and no groups.
  *
  * @example
  * ```ts
- * import { mldVersionFromForce } from "./proc_igmp.ts";
- * mldVersionFromForce(1); // 1
- * mldVersionFromForce(0); // 2
- * mldVersionFromForce(null); // null
+ * import { emptyInterfaceState } from "./proc_igmp.ts";
+ * const state = emptyInterfaceState("eth9", 9, { procRoot: "/nonexistent" });
+ * state.groups; // []
+ * state.effective_igmp_version; // null (nothing readable)
  * ```
  *
- * @param forceMldVersion The `force_mld_version` sysctl, or null when unknown.
- * @returns 1 or 2, or null when the sysctl is unknown.
+ * @param name The interface name.
+ * @param index Its index.
+ * @param options Where procfs is.
+ * @returns The state, in the `mcast-status --json` shape.
  */
-export function mldVersionFromForce(forceMldVersion: number | null): number | null {
-  return forceMldVersion === null ? null : forceMldVersion === 1 ? 1 : 2;
+export function emptyInterfaceState(
+  name: string,
+  index: number,
+  options: ReadMulticastStateOptions = {},
+): InterfaceState {
+  const forced = readForcedVersions(name, options);
+  const all = readForcedVersions("all", options);
+  const igmp = forced.igmp === null
+    ? null
+    : versionInForce({ protocol: "igmp", interface: name, all: all.igmp, iface: forced.igmp })
+      .version;
+  const mld = forced.mld === null
+    ? null
+    : versionInForce({ protocol: "mld", interface: name, all: all.mld, iface: forced.mld })
+      .version;
+  return {
+    name,
+    index,
+    igmp_version: null,
+    force_igmp_version: forced.igmp,
+    effective_igmp_version: igmp,
+    mld_version: mld,
+    force_mld_version: forced.mld,
+    effective_mld_version: mld,
+    groups: [],
+  };
 }
 
 /**
@@ -474,13 +570,16 @@ export function mldVersionFromForce(forceMldVersion: number | null): number | nu
  * ```ts
  * import { withoutKernelDefaults } from "./proc_igmp.ts";
  * const state = withoutKernelDefaults({
+ *   all: { force_igmp_version: 0, force_mld_version: 0 },
  *   interfaces: [{
  *     name: "lo",
  *     index: 1,
  *     igmp_version: 3,
  *     force_igmp_version: 0,
+ *     effective_igmp_version: 3,
  *     mld_version: 2,
  *     force_mld_version: 0,
+ *     effective_mld_version: 2,
  *     groups: [
  *       { group: "224.0.0.1", family: "IPv4", users: 1, mode: "EXCLUDE", sources: [] },
  *       { group: "239.1.2.3", family: "IPv4", users: 1, mode: "EXCLUDE", sources: [] },
@@ -495,6 +594,7 @@ export function mldVersionFromForce(forceMldVersion: number | null): number | nu
  */
 export function withoutKernelDefaults(state: MulticastState): MulticastState {
   return {
+    all: state.all,
     interfaces: state.interfaces.map((iface) => ({
       ...iface,
       groups: iface.groups.filter((group) => !safeIsKernelDefault(group.group)),
@@ -519,24 +619,44 @@ function groupState(
 ): GroupState {
   const lines = filters.filter((f) => f.index === index && f.group === group);
   if (lines.length === 0) return { group, family, users, mode: "EXCLUDE", sources: [] };
+  // Every socket is INCLUDE-mode (listing ≥ 1 source) or EXCLUDE-mode; the file gives, per
+  // source, how many sockets include it and how many exclude it, and `users` the sockets. The
+  // number of EXCLUDE-mode sockets lies in [low, high]; the group is EXCLUDE-mode when it is
+  // above 0, and a source is excluded when every EXCLUDE-mode socket excludes it and no socket
+  // includes it.
   let sumInclude = 0;
   let maxInclude = 0;
-  let anyExclude = false;
+  let maxExclude = 0;
   for (const line of lines) {
     sumInclude += line.include;
-    if (line.include > maxInclude) maxInclude = line.include;
-    if (line.exclude > 0) anyExclude = true;
+    maxInclude = Math.max(maxInclude, line.include);
+    maxExclude = Math.max(maxExclude, line.exclude);
   }
-  if (anyExclude || users > sumInclude) {
-    // Fewest possible INCLUDE-mode sockets is maxInclude; the rest are in EXCLUDE mode.
-    const excluders = Math.max(1, users - maxInclude);
+  const low = Math.max(maxExclude > 0 ? 1 : 0, users - sumInclude, maxExclude);
+  const high = users - Math.max(maxInclude, Math.ceil(sumInclude / lines.length));
+  if (high === 0 && low === 0) {
+    const sources = lines.filter((line) => line.include > 0).map((line) => line.source);
+    return { group, family, users, mode: "INCLUDE", sources: unique(sources) };
+  }
+  const excluders = low === high ? low : lines.some((line) => line.exclude === high) ? high : null;
+  if (excluders !== null && excluders >= 1 && high >= low) {
     const sources = lines
-      .filter((line) => line.include === 0 && line.exclude >= excluders)
+      .filter((line) => line.include === 0 && line.exclude === excluders)
       .map((line) => line.source);
     return { group, family, users, mode: "EXCLUDE", sources: unique(sources) };
   }
-  const sources = lines.filter((line) => line.include > 0).map((line) => line.source);
-  return { group, family, users, mode: "INCLUDE", sources: unique(sources) };
+  return {
+    group,
+    family,
+    users,
+    mode: "AMBIGUOUS",
+    sources: unique(lines.map((line) => line.source)),
+    source_filters: lines.map((line) => ({
+      source: line.source,
+      include: line.include,
+      exclude: line.exclude,
+    })),
+  };
 }
 
 function parseFilter(text: string, address: (hex: string) => string | null): McfilterEntry[] {

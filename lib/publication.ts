@@ -25,14 +25,21 @@
  * @module
  */
 
-import { ClosedError, InvalidValueError } from "./errors.ts";
-import { PublicationConfig } from "./publication_config.ts";
+import { isMulticast, parseAddress } from "./address.ts";
+import { ClosedError, InvalidValueError, MismatchError } from "./errors.ts";
+import { destinationScopeId, PublicationConfig } from "./publication_config.ts";
 import { type Endpoint, formatEndpoint } from "./endpoint.ts";
 import { adoptSocket, configureIpv4, configureIpv6, toEndpoint } from "./_publication_setup.ts";
-import { monotonicNs } from "./clock.ts";
+import {
+  type CaptureTime,
+  captureTime,
+  type PublicationCounters,
+  type PublicationCountersSnapshot,
+} from "./send_counters.ts";
 import { CAPABILITIES, PLATFORM } from "../ffi/constants.ts";
 import { socketError } from "../ffi/errno.ts";
 import { MessageBatch } from "../ffi/msghdr.ts";
+import { sockaddrFor } from "../ffi/sockaddr.ts";
 import { UdpSocket, WOULD_BLOCK } from "../ffi/socket.ts";
 
 /**
@@ -51,36 +58,6 @@ export interface SendReport {
   readonly sourceAddr: string;
   /** Bytes of UDP payload sent. */
   readonly bytesSent: number;
-}
-
-/** Cumulative per-publication counters, incremented in the send paths (`metrics.ts` reads them). */
-export interface PublicationCounters {
-  /** Calls of `send`, `trySend`, `sendBatch` and `sendPrepared`. */
-  sendCalls: number;
-  /** Datagrams the kernel accepted. */
-  packetsSent: number;
-  /** Payload bytes the kernel accepted. */
-  bytesSent: number;
-  /** Sends that failed with an error other than would-block. */
-  sendErrors: number;
-  /** Sends (or batches) stopped because the socket buffer was full (EAGAIN). */
-  wouldBlocks: number;
-}
-
-/** When a metrics snapshot was taken: monotonic clock for intervals, wall clock for logs. */
-export interface CaptureTime {
-  /** CLOCK_MONOTONIC in nanoseconds. */
-  readonly monotonicNs: bigint;
-  /** Wall clock, milliseconds since the Unix epoch. */
-  readonly wallClockMs: number;
-}
-
-/** A copy of a publication's counters with the time it was taken. */
-export interface PublicationCountersSnapshot extends Readonly<PublicationCounters> {
-  /** The publication. */
-  readonly publicationId: number;
-  /** When the counters were read. */
-  readonly capturedAt: CaptureTime;
 }
 
 /** What {@linkcode Publication.intoParts} hands over: the caller now owns `fd`. */
@@ -114,26 +91,16 @@ export interface PublicationOptions {
 
 export type { MessageBatch } from "../ffi/msghdr.ts";
 export { type Endpoint, formatEndpoint };
+export {
+  type CaptureTime,
+  captureTime,
+  type PublicationCounters,
+  type PublicationCountersSnapshot,
+};
 
 const BATCH_SLOTS = 64;
 const MAX_PAYLOAD = 65535;
 let nextStandaloneId = 1;
-
-/**
- * Captures the current time on both clocks.
- *
- * @example
- * ```ts ignore
- * import { captureTime } from "./publication.ts";
- * const now = captureTime();
- * now.monotonicNs > 0n; // true
- * ```
- *
- * @returns Monotonic nanoseconds and wall-clock milliseconds.
- */
-export function captureTime(): CaptureTime {
-  return { monotonicNs: monotonicNs(), wallClockMs: Date.now() };
-}
 
 /**
  * A configured, connected, non-blocking multicast sender socket.
@@ -400,17 +367,66 @@ export class Publication implements Disposable {
    *
    * @param count Slots, 1 to 1024.
    * @param size Bytes per slot, 1 to 65535.
+   * @param options `withNames`: give every slot a destination of its own
+   *   (`batch.setName(i, pub.destinationFor(group))`), for sending to several groups.
    * @returns The batch.
    * @throws {InvalidValueError} When a size is out of range.
    */
-  prepareBatch(count: number, size: number): MessageBatch {
+  prepareBatch(count: number, size: number, options: { withNames?: boolean } = {}): MessageBatch {
     if (!Number.isInteger(count) || count < 1 || count > 1024) {
       throw new InvalidValueError("batch count", count, "an integer from 1 to 1024");
     }
     if (!Number.isInteger(size) || size < 1 || size > MAX_PAYLOAD) {
       throw new InvalidValueError("batch payload size", size, "an integer from 1 to 65535");
     }
-    return new MessageBatch(count, size);
+    return new MessageBatch(count, size, { withNames: options.withNames ?? false });
+  }
+
+  /**
+   * The encoded destination of another group for a slot of a batch with names: the same port,
+   * egress interface and scope-id rule as this publication's own group, so a datagram to it
+   * leaves exactly as this publication's do (a UDP socket may send to another address than the
+   * one it is connected to).
+   *
+   * @example
+   * ```ts ignore
+   * const batch = pub.prepareBatch(2, 200, { withNames: true });
+   * batch.setName(0, pub.destinationFor("239.1.1.1"));
+   * batch.setName(1, pub.destinationFor("239.1.1.2"));
+   * ```
+   *
+   * @param group A multicast group of this publication's family.
+   * @returns The `sockaddr`, to give `MessageBatch.setName`.
+   * @throws {InvalidValueError} When the group is not multicast, or of another family or of a
+   *   scope that keeps a scope id while this one's does not (or the other way round).
+   */
+  destinationFor(group: string): Uint8Array {
+    const parsed = parseAddress(group, { what: "group" });
+    const destination = this.destination;
+    if (!isMulticast(parsed.bytes) || parsed.zone !== undefined) {
+      throw new InvalidValueError("group", group, "a multicast address without a %zone");
+    }
+    if (parsed.family !== destination.family) {
+      throw new MismatchError(
+        `address family of group ${group}`,
+        destination.family,
+        parsed.family,
+      );
+    }
+    const scopeId = destinationScopeId(group, this.interfaceIndex);
+    if ((scopeId === 0) !== (destination.scopeId === 0)) {
+      throw new InvalidValueError(
+        "group",
+        group,
+        `a group of the same scope as ${destination.address} (one keeps a scope id, the other not)`,
+      );
+    }
+    return sockaddrFor({
+      family: parsed.family,
+      bytes: parsed.bytes,
+      port: destination.port,
+      scopeId,
+    });
   }
 
   /**

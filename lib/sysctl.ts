@@ -116,3 +116,34 @@ export function interfaceMtu(name: string, options: InterfaceMtuOptions = {}): n
   const mtu = readSysctl(`${root}/class/net/${name}/mtu`);
   return mtu !== null && mtu > 0 ? mtu : null;
 }
+
+/**
+ * One of an interface's kernel counters, from `/sys/class/net/<name>/statistics/<counter>`
+ * (`tx_dropped`: datagrams the kernel dropped on their way out, for example through a veth
+ * whose peer is down).
+ *
+ * @example
+ * ```ts
+ * import { interfaceStatistic } from "./sysctl.ts";
+ * const dir = Deno.makeTempDirSync();
+ * Deno.mkdirSync(`${dir}/class/net/eth0/statistics`, { recursive: true });
+ * Deno.writeTextFileSync(`${dir}/class/net/eth0/statistics/tx_dropped`, "12\n");
+ * interfaceStatistic("eth0", "tx_dropped", { sysRoot: dir }); // 12
+ * interfaceStatistic("eth0", "rx_dropped", { sysRoot: dir }); // null
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ *
+ * @param name The interface name.
+ * @param counter The counter's file name (`tx_dropped`, `tx_packets`, `rx_dropped` …).
+ * @param options Where sysfs is.
+ * @returns The count, or null when it cannot be read.
+ */
+export function interfaceStatistic(
+  name: string,
+  counter: string,
+  options: InterfaceMtuOptions = {},
+): number | null {
+  if (!validInterfaceName(name) || !/^[a-z_]{1,32}$/.test(counter)) return null;
+  const root = (options.sysRoot ?? "/sys").replace(/\/+$/, "");
+  return readSysctl(`${root}/class/net/${name}/statistics/${counter}`);
+}

@@ -21,9 +21,7 @@
  * @module
  */
 
-import { readKernelFile } from "../ffi/procfs.ts";
-import { type MembershipProtocol, readForcedVersion } from "./igmp_version.ts";
-import { parseIgmp } from "./proc_igmp.ts";
+import type { MembershipProtocol } from "./igmp_version.ts";
 
 /** Why a version is in force. */
 export type VersionReason =
@@ -122,66 +120,6 @@ export function versionInForce(inputs: VersionInputs): VersionInForce {
   if (force === 1) return { ...base, version: 1, reason, querier, querierKnown };
   if (querier === 1) return { ...base, version: 1, reason: "querier", querier, querierKnown };
   return { ...base, version: 2, reason: "default", querier, querierKnown };
-}
-
-/** Options of {@linkcode readVersionInForce}. */
-export interface ReadVersionInForceOptions {
-  /** Where procfs is mounted; tests point it at a temporary directory. @default {"/proc"} */
-  procRoot?: string;
-  /**
-   * MLD only: the version of a querier a listener on the interface heard lately (Linux does not
-   * print it), or null.
-   *
-   * @default {null}
-   */
-  mldQuerier?: number | null;
-}
-
-/**
- * Reads what decides the version on an interface — `conf/all` and the interface's
- * `force_*_version`, and for IGMP the "Querier" column of `/proc/net/igmp` — and computes it
- * with {@linkcode versionInForce}.
- *
- * @example
- * ```ts
- * import { readVersionInForce } from "./version_in_force.ts";
- * const dir = Deno.makeTempDirSync();
- * for (const name of ["all", "eth1"]) {
- *   Deno.mkdirSync(`${dir}/sys/net/ipv4/conf/${name}`, { recursive: true });
- * }
- * Deno.writeTextFileSync(`${dir}/sys/net/ipv4/conf/all/force_igmp_version`, "2\n");
- * Deno.writeTextFileSync(`${dir}/sys/net/ipv4/conf/eth1/force_igmp_version`, "0\n");
- * const inForce = readVersionInForce("eth1", "igmp", { procRoot: dir });
- * inForce.version; // 2
- * inForce.reason; // "forced-all"
- * Deno.removeSync(dir, { recursive: true });
- * ```
- *
- * @param iface The interface name.
- * @param protocol IGMP or MLD.
- * @param options Procfs root and, for MLD, a querier heard.
- * @returns The version in force.
- */
-export function readVersionInForce(
-  iface: string,
-  protocol: MembershipProtocol,
-  options: ReadVersionInForceOptions = {},
-): VersionInForce {
-  const procRoot = (options.procRoot ?? "/proc").replace(/\/+$/, "");
-  const all = readForcedVersion("all", { protocol, procRoot });
-  const own = readForcedVersion(iface, { protocol, procRoot });
-  let observed: number | null = null;
-  if (protocol === "igmp") {
-    try {
-      const entry = parseIgmp(readKernelFile(`${procRoot}/net/igmp`)).find((e) => e.name === iface);
-      observed = entry?.version ?? null;
-    } catch {
-      observed = null; // no IPv4 multicast state here: the sysctls decide
-    }
-  } else {
-    observed = options.mldQuerier ?? null;
-  }
-  return versionInForce({ protocol, interface: iface, all, iface: own, observed });
 }
 
 /** The join a refusal is about. */

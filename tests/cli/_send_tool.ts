@@ -12,6 +12,7 @@ export const SUMMARY_KEYS = [
   "tool",
   "version",
   "group",
+  "groups",
   "port",
   "source",
   "interface",
@@ -25,6 +26,7 @@ export const SUMMARY_KEYS = [
   "bytes_sent",
   "send_errors",
   "achieved_pps",
+  "interface_tx_dropped",
 ];
 
 /** The argv that runs mcast-send with `args`, as the task does. */

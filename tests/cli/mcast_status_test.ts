@@ -23,8 +23,10 @@ interface Iface {
   index: number;
   igmp_version: number | null;
   force_igmp_version: number | null;
+  effective_igmp_version: number | null;
   mld_version: number | null;
   force_mld_version: number | null;
+  effective_mld_version: number | null;
   groups: Group[];
 }
 
@@ -60,7 +62,7 @@ async function statusJson(ns: Namespace, args: string[]): Promise<Iface[]> {
   const result = await ns.run(statusArgv(["--json", ...args]), { cwd: ROOT, timeoutMs: 20_000 });
   assert.equal(result.code, 0, result.stderr);
   const parsed = JSON.parse(result.stdout);
-  assert.deepEqual(Object.keys(parsed), ["interfaces"]);
+  assert.deepEqual(Object.keys(parsed), ["all", "interfaces", "force_holders"]);
   return parsed.interfaces;
 }
 
@@ -120,8 +122,10 @@ labTest(
         "index",
         "igmp_version",
         "force_igmp_version",
+        "effective_igmp_version",
         "mld_version",
         "force_mld_version",
+        "effective_mld_version",
         "groups",
       ]);
       for (const group of iface.groups) {
@@ -134,8 +138,10 @@ labTest(
     assert.ok(veth, JSON.stringify(interfaces));
     assert.equal(veth.igmp_version, 3);
     assert.equal(veth.force_igmp_version, 0);
+    assert.equal(veth.effective_igmp_version, 3);
     assert.equal(veth.mld_version, 2);
     assert.equal(veth.force_mld_version, 0);
+    assert.equal(veth.effective_mld_version, 2);
     const byGroup = new Map(veth.groups.map((g) => [g.group, g]));
     assert.deepEqual(byGroup.get("239.1.2.3"), {
       group: "239.1.2.3",

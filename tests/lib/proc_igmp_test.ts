@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import {
   buildMulticastState,
   type ForcedVersions,
-  mldVersionFromForce,
   type MulticastState,
   parseIgmp,
   parseIgmp6,
@@ -186,14 +185,16 @@ Deno.test("buildMulticastState derives modes and sources like the kernel holds t
     ["ff01::1", "IPv6", 1, "EXCLUDE", []],
   ]);
   // The JSON is exactly the contract's shape.
-  assert.deepEqual(Object.keys(state), ["interfaces"]);
+  assert.deepEqual(Object.keys(state), ["all", "interfaces"]);
   assert.deepEqual(Object.keys(state.interfaces[0]), [
     "name",
     "index",
     "igmp_version",
     "force_igmp_version",
+    "effective_igmp_version",
     "mld_version",
     "force_mld_version",
+    "effective_mld_version",
     "groups",
   ]);
   assert.deepEqual(Object.keys(lo[0]), ["group", "family", "users", "mode", "sources"]);
@@ -338,7 +339,13 @@ Deno.test("readMulticastState reads a procfs tree, missing files count as empty"
     assert.equal(state.interfaces[1].mld_version, 2);
 
     const empty = await readMulticastState({ procRoot: `${root}/nonexistent` });
-    assert.deepEqual(empty, { interfaces: [] } satisfies MulticastState);
+    assert.deepEqual(
+      empty,
+      {
+        all: { force_igmp_version: null, force_mld_version: null },
+        interfaces: [],
+      } satisfies MulticastState,
+    );
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -359,13 +366,6 @@ Deno.test("readForcedVersions reads both sysctls, null for missing, junk or odd 
   } finally {
     await Deno.remove(root, { recursive: true });
   }
-});
-
-Deno.test("mldVersionFromForce: 1 when forced to 1, else 2, unknown stays unknown", () => {
-  assert.equal(mldVersionFromForce(1), 1);
-  assert.equal(mldVersionFromForce(0), 2);
-  assert.equal(mldVersionFromForce(2), 2);
-  assert.equal(mldVersionFromForce(null), null);
 });
 
 Deno.test({
@@ -418,13 +418,16 @@ Deno.test({
 
 function stateWithGroups(groups: string[]): MulticastState {
   return {
+    all: { force_igmp_version: 0, force_mld_version: 0 },
     interfaces: [{
       name: "eth0",
       index: 2,
       igmp_version: 3,
       force_igmp_version: 0,
+      effective_igmp_version: 3,
       mld_version: 2,
       force_mld_version: 0,
+      effective_mld_version: 2,
       groups: groups.map((group) => ({
         group,
         family: group.includes(":") ? "IPv6" : "IPv4",
