@@ -5,6 +5,7 @@
 // on `lo` of namespaces the tests create.
 
 import assert from "node:assert/strict";
+import { nobodyPath, nobodyRuntime } from "../_nobody.ts";
 import { type LabProcess, labTest, type Namespace } from "../lab/mod.ts";
 import { parseIgmp } from "../../lib/proc_igmp.ts";
 
@@ -399,30 +400,18 @@ labTest(
   async (lab) => {
     const ns = await lab.addNamespace("nobody");
     const before = await ns.readSysctl("net.ipv4.conf.lo.force_igmp_version");
-    // nobody needs its own Deno cache; the npm packages are copied from ours (no download).
-    const denoDir = await Deno.makeTempDir({ prefix: "mcr-nobody-" });
-    try {
-      const info = JSON.parse(
-        new TextDecoder().decode(
-          (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output()).stdout,
-        ),
-      );
-      await ns.run(["cp", "-r", info.npmCache, `${denoDir}/npm`], { check: true });
-      await ns.run(["chmod", "-R", "a+rwX", denoDir], { check: true });
+    // A Deno and a checkout nobody can reach (npx's cache and the clone may be root's only).
+    const nobody = await nobodyRuntime();
+    if (typeof nobody === "string") throw new Error(`cannot run as nobody: ${nobody}`);
+    {
       const result = await ns.run([
-        "runuser",
-        "-u",
-        "nobody",
-        "--",
-        "env",
-        `DENO_DIR=${denoDir}`,
-        `HOME=${denoDir}`,
+        ...nobody.prefix,
         "NO_COLOR=1",
-        Deno.execPath(),
+        nobody.deno,
         "run",
         "--cached-only",
         ...TOOL_FLAGS,
-        TOOL,
+        nobodyPath(nobody, new URL(`file://${TOOL}`)),
         "239.77.1.2",
         "--interface",
         "lo",
@@ -431,7 +420,7 @@ labTest(
         "--duration",
         "1",
         "--json",
-      ], { cwd: ROOT, timeoutMs: 30_000 });
+      ], { cwd: nobody.root, timeoutMs: 30_000 });
       assert.equal(result.code, 0, result.stderr);
       const lines = result.stderr.trim().split("\n");
       assert.equal(lines.length, 1, result.stderr);
@@ -442,8 +431,6 @@ labTest(
       const summary = JSON.parse(result.stdout);
       assert.equal(summary.igmp_version, 3, "the kernel's own version is reported");
       assert.equal(await ns.readSysctl("net.ipv4.conf.lo.force_igmp_version"), before);
-    } finally {
-      await Deno.remove(denoDir, { recursive: true });
     }
   },
   { requires: ["runuser"] },

@@ -6,9 +6,11 @@
 import assert from "node:assert/strict";
 import { readKernelFile, writeKernelFile } from "../../ffi/procfs.ts";
 import { findOnPath } from "../lab/mod.ts";
+import { nobodyPath, nobodyTest } from "../_nobody.ts";
 import type { ErrorDescription } from "../lib/_peer_report.ts";
 
-const PEER = new URL("./_procfs_peer.ts", import.meta.url).pathname;
+const PEER_URL = new URL("./_procfs_peer.ts", import.meta.url);
+const PEER = PEER_URL.pathname;
 const READ_ONLY_SYSCTL = "/proc/sys/kernel/ostype"; // mode 0444: nobody may write it, not even root
 const isRoot = Deno.uid() === 0;
 
@@ -19,9 +21,15 @@ async function cat(path: string): Promise<string> {
 }
 
 /** Runs `_procfs_peer.ts` under `prefix` (runuser, unshare …) and returns its error, if any. */
-async function peer(prefix: string[], args: string[], env: Record<string, string> = {}) {
+async function peer(
+  prefix: string[],
+  args: string[],
+  env: Record<string, string> = {},
+  deno = Deno.execPath(),
+  script = PEER,
+) {
   const out = await new Deno.Command(prefix[0], {
-    args: [...prefix.slice(1), Deno.execPath(), "run", "--allow-all", PEER, ...args],
+    args: [...prefix.slice(1), deno, "run", "--allow-all", script, ...args],
     env,
   }).output();
   const stdout = new TextDecoder().decode(out.stdout);
@@ -104,33 +112,22 @@ Deno.test(
   },
 );
 
-Deno.test({
-  name: "a sysctl written as nobody (runuser) is PermissionDenied",
-  ignore: !isRoot || findOnPath("runuser") === undefined,
-  async fn() {
-    // Deno needs a cache directory the user can write.
-    const denoDir = Deno.makeTempDirSync({ prefix: "mcast-procfs-deno-" });
-    Deno.chmodSync(denoDir, 0o777);
-    try {
-      const env = { DENO_DIR: denoDir, HOME: denoDir, NO_COLOR: "1" };
-      const runuser = ["runuser", "-u", "nobody", "--"];
-      const refused = await peer(runuser, ["write", READ_ONLY_SYSCTL, "x\n"], env);
-      assert.notEqual(refused.uid, 0);
-      assert.equal(refused.error?.kind, "PermissionDenied", JSON.stringify(refused));
-      assert.equal(refused.error?.message, `open ${READ_ONLY_SYSCTL}: EACCES`);
-      // Writable by root only (0644, and no test changes it): nobody is refused as well.
-      const rootOnly = "/proc/sys/net/core/somaxconn";
-      const before = readKernelFile(rootOnly);
-      const alsoRefused = await peer(runuser, ["write", rootOnly, "2\n"], env);
-      assert.equal(alsoRefused.error?.kind, "PermissionDenied", JSON.stringify(alsoRefused));
-      assert.equal(readKernelFile(rootOnly), before);
-      const read = await peer(runuser, ["read", READ_ONLY_SYSCTL], env);
-      assert.equal(read.error, null);
-      assert.equal(read.read, readKernelFile(READ_ONLY_SYSCTL));
-    } finally {
-      Deno.removeSync(denoDir, { recursive: true });
-    }
-  },
+nobodyTest("a sysctl written as nobody (runuser) is PermissionDenied", async (nobody) => {
+  const peerAs = (args: string[]) =>
+    peer([...nobody.prefix, "NO_COLOR=1"], args, {}, nobody.deno, nobodyPath(nobody, PEER_URL));
+  const refused = await peerAs(["write", READ_ONLY_SYSCTL, "x\n"]);
+  assert.notEqual(refused.uid, 0);
+  assert.equal(refused.error?.kind, "PermissionDenied", JSON.stringify(refused));
+  assert.equal(refused.error?.message, `open ${READ_ONLY_SYSCTL}: EACCES`);
+  // Writable by root only (0644, and no test changes it): nobody is refused as well.
+  const rootOnly = "/proc/sys/net/core/somaxconn";
+  const before = readKernelFile(rootOnly);
+  const alsoRefused = await peerAs(["write", rootOnly, "2\n"]);
+  assert.equal(alsoRefused.error?.kind, "PermissionDenied", JSON.stringify(alsoRefused));
+  assert.equal(readKernelFile(rootOnly), before);
+  const read = await peerAs(["read", READ_ONLY_SYSCTL]);
+  assert.equal(read.error, null);
+  assert.equal(read.read, readKernelFile(READ_ONLY_SYSCTL));
 });
 
 // Regression: EROFS (a read-only /proc/sys, as in containers) must be PermissionDenied, not a

@@ -7,6 +7,7 @@ import {
   validateMembershipVersion,
 } from "../../lib/igmp_version.ts";
 import { runRestricted } from "./_restricted_script.ts";
+import { nobodyPath, nobodyTest } from "../_nobody.ts";
 
 async function withProc(
   values: { igmp?: Record<string, string>; mld?: Record<string, string> },
@@ -178,72 +179,53 @@ Deno.test("a missing sysctl warns once and changes nothing", async () => {
   });
 });
 
-Deno.test({
-  name: "without permission to write it warns once and goes on",
-  // Root ignores file modes, so the refused write is made real by running as `nobody` against a
-  // root-owned 0644 file: the kernel answers EACCES.
-  ignore: Deno.uid() !== 0 || !canRunAsNobody(),
-  async fn() {
-    await withProc({ igmp: { eth0: "0\n" } }, async (root) => {
-      await Deno.chmod(root, 0o755);
-      const url = new URL("../../lib/igmp_version.ts", import.meta.url).href;
-      const code = `
-        import { ForcedMembershipVersion } from ${JSON.stringify(url)};
-        const warnings: string[] = [];
-        const forced = ForcedMembershipVersion.apply("eth0", {
-          version: 2, procRoot: ${JSON.stringify(root)},
-          onWarning: (m: string) => warnings.push(m),
-        });
-        forced.restore();
-        console.log(JSON.stringify({ status: forced.status, warnings }));
-      `;
-      const script = `${root}/script.ts`;
-      await Deno.writeTextFile(script, code);
-      const denoDir = await Deno.makeTempDir();
-      await Deno.chmod(denoDir, 0o777);
-      try {
-        const output = await new Deno.Command("runuser", {
-          args: [
-            "-u",
-            "nobody",
-            "--",
-            Deno.execPath(),
-            "run",
-            "--no-config",
-            "--no-lock",
-            "--allow-read",
-            "--allow-ffi",
-            script,
-          ],
-          env: { DENO_DIR: denoDir, NO_COLOR: "1" },
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        const stderr = new TextDecoder().decode(output.stderr);
-        assert.ok(output.success, stderr);
-        const result = JSON.parse(new TextDecoder().decode(output.stdout));
-        assert.equal(result.status, "permission-denied");
-        assert.equal(result.warnings.length, 1);
-        assert.match(
-          result.warnings[0],
-          /^Permission needed to force IGMPv2 on eth0: cannot write .*force_igmp_version \(not root\?\), the kernel keeps force_igmp_version 0$/,
-        );
-        assert.equal(igmpFile(root, "eth0"), "0\n");
-      } finally {
-        await Deno.remove(denoDir, { recursive: true });
-      }
-    });
-  },
+// Root ignores file modes, so the refused write is made real by running as `nobody` against a
+// root-owned 0644 file: the kernel answers EACCES.
+nobodyTest("without permission to write it warns once and goes on", async (nobody) => {
+  await withProc({ igmp: { eth0: "0\n" } }, async (root) => {
+    await Deno.chmod(root, 0o755);
+    const url = `file://${
+      nobodyPath(nobody, new URL("../../lib/igmp_version.ts", import.meta.url))
+    }`;
+    const code = `
+      import { ForcedMembershipVersion } from ${JSON.stringify(url)};
+      const warnings: string[] = [];
+      const forced = ForcedMembershipVersion.apply("eth0", {
+        version: 2, procRoot: ${JSON.stringify(root)},
+        onWarning: (m: string) => warnings.push(m),
+      });
+      forced.restore();
+      console.log(JSON.stringify({ status: forced.status, warnings }));
+    `;
+    const script = `${root}/script.ts`;
+    await Deno.writeTextFile(script, code);
+    const output = await new Deno.Command(nobody.prefix[0], {
+      args: [
+        ...nobody.prefix.slice(1),
+        "NO_COLOR=1",
+        nobody.deno,
+        "run",
+        "--no-config",
+        "--no-lock",
+        "--allow-read",
+        "--allow-ffi",
+        script,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(output.stderr);
+    assert.ok(output.success, stderr);
+    const result = JSON.parse(new TextDecoder().decode(output.stdout));
+    assert.equal(result.status, "permission-denied");
+    assert.equal(result.warnings.length, 1);
+    assert.match(
+      result.warnings[0],
+      /^Permission needed to force IGMPv2 on eth0: cannot write .*force_igmp_version \(not root\?\), the kernel keeps force_igmp_version 0$/,
+    );
+    assert.equal(igmpFile(root, "eth0"), "0\n");
+  });
 });
-
-function canRunAsNobody(): boolean {
-  try {
-    return new Deno.Command("runuser", { args: ["-u", "nobody", "--", "true"] }).outputSync()
-      .success;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test("SIGTERM restores the old value and exits 143", async () => {
   await withProc({ igmp: { eth0: "0\n" }, mld: { eth0: "0\n" } }, async (root) => {
