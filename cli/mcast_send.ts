@@ -23,7 +23,7 @@ import { abortOnSignals } from "./_runtime.ts";
 import { dashboard, Progress, statusLine, summaryLine, targetText } from "./_send_view.ts";
 import { type AddressFamily, canonicalAddress, parseAddress } from "../lib/address.ts";
 import { dscpName, formatDscp, parseDscp } from "../lib/dscp.ts";
-import { InvalidValueError, McastError, MismatchError } from "../lib/errors.ts";
+import { InvalidValueError, McastError, MismatchError, SocketError } from "../lib/errors.ts";
 import { checkUsableGroup, groupWarnings } from "../lib/group_advice.ts";
 import { type GroupList, parseGroupList } from "../lib/group_list.ts";
 import {
@@ -310,6 +310,32 @@ function checkSourceOn(source: string, iface: NetworkInterface, family: AddressF
   }
 }
 
+/** The publication; a group the kernel has no route for gets the fix a lab user needs. */
+function openPublication(
+  config: PublicationConfig,
+  interfaceGiven: boolean,
+  family: AddressFamily,
+): Publication {
+  try {
+    return new Publication(config);
+  } catch (error) {
+    if (
+      interfaceGiven || !(error instanceof SocketError) ||
+      (error.errnoName !== "ENETUNREACH" && error.errnoName !== "ENODEV")
+    ) {
+      throw error;
+    }
+    const route = family === "IPv6"
+      ? "ip -6 route add ff00::/8 dev IF table local"
+      : "ip route add 224.0.0.0/4 dev IF";
+    throw new McastError(
+      `${error.message}: no route for the group ${config.group}: add one (${route}) or use ` +
+        "--interface",
+      { cause: error },
+    );
+  }
+}
+
 /** The interface the datagrams leave through, as far as it can be known. */
 function egressName(pub: Publication, iface: NetworkInterface | undefined): string | null {
   if (iface !== undefined) return iface.name;
@@ -411,7 +437,7 @@ export async function main(args: string[]): Promise<number> {
   const encoder = new McasEncoder(options.size, { ttl: options.ttl, dscp: options.dscp, senderId });
 
   if (built.iface !== undefined) checkEgressUp(built.iface.name);
-  using pub = new Publication(built.config);
+  using pub = openPublication(built.config, built.iface !== undefined, family);
   const iface = egressName(pub, built.iface);
   checkEgressUp(iface);
   const droppedBefore = iface === null ? null : interfaceStatistic(iface, "tx_dropped");
