@@ -25,13 +25,6 @@
  * @module
  */
 
-import {
-  canonicalAddress,
-  formatAddress,
-  isLinkLocalUnicast,
-  parseAddress,
-  stripZone,
-} from "./address.ts";
 import { ClosedError, InvalidValueError } from "./errors.ts";
 import { PublicationConfig } from "./publication_config.ts";
 import { type Endpoint, formatEndpoint } from "./endpoint.ts";
