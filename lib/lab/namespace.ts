@@ -1,23 +1,40 @@
 /**
- * Private: one network namespace of a lab — `ip -n`, commands and Deno scripts run inside it,
- * sysctls, addresses, routes and tcpdump captures.
+ * One network namespace of a lab — `ip -n`, commands and Deno scripts run inside it, sysctls,
+ * addresses and routes.
+ *
+ * @example
+ * ```ts ignore
+ * import { Lab } from "./lab.ts";
+ * await using lab = await Lab.create();
+ * const ns = await lab.addNamespace("h1");
+ * await ns.sysctl("net.ipv4.conf.all.rp_filter", 1);
+ * console.log((await ns.run(["ip", "-o", "addr"])).stdout);
+ * ```
  *
  * @module
  */
 
+import { LabError } from "../errors.ts";
 import {
   type CommandResult,
   IP,
   IP_TIMEOUT_MS,
-  LabError,
   LabProcess,
   pinnedArgv,
   runCommand,
   type RunOptions,
   type SpawnOptions,
-} from "./_command.ts";
-import { Capture, tcpdumpArgv } from "./_capture.ts";
-import type { Lab } from "./_lab.ts";
+} from "./command.ts";
+
+/** What owns a namespace: it kills the namespace's processes when it closes. */
+export interface ProcessOwner {
+  /**
+   * Kill this process when the owner closes.
+   *
+   * @param process The process.
+   */
+  track(process: LabProcess): void;
+}
 
 /** One end of a veth link (or a LAN member's port), as seen from its namespace. */
 export interface LabInterface {
@@ -47,40 +64,23 @@ export interface DenoOptions extends RunOptions {
   flags?: string[];
 }
 
-/** Options of {@linkcode Namespace.capture}. */
-export interface CaptureOptions {
-  /** A pcap filter expression, for example `"udp port 19779"`. */
-  filter?: string;
-  /**
-   * Snapshot length (0 = whole packet).
-   *
-   * @default {0}
-   */
-  snaplen?: number;
-  /**
-   * Put the interface into promiscuous mode.
-   *
-   * @default {true}
-   */
-  promiscuous?: boolean;
-  /**
-   * How long to wait for tcpdump to report "listening on".
-   *
-   * @default {10000}
-   */
-  timeoutMs?: number;
-}
-
-let captureCounter = 0;
-
 /**
- * One network namespace of a lab. Created by {@linkcode Lab.addNamespace}; deleted when the lab
- * is disposed.
+ * One network namespace of a lab. Created by `LabNetwork.addNamespace` (of a `Lab` or a
+ * classroom lab); deleted when its lab closes.
+ *
+ * @example
+ * ```ts ignore
+ * import { Lab } from "./lab.ts";
+ * await using lab = await Lab.create();
+ * const [a, b] = [await lab.addNamespace("a"), await lab.addNamespace("b")];
+ * const link = await lab.link(a, b);
+ * await a.run(["ping", "-c", "1", link.b.ipv4!], { check: true });
+ * ```
  */
 export class Namespace {
-  /** The lab that owns it. */
-  readonly lab: Lab;
-  /** The short name the test gave it (`"sender"`). */
+  /** What owns it (its lab), which kills its processes on close. */
+  readonly owner: ProcessOwner;
+  /** The short name the lab gave it (`"sender"`). */
   readonly label: string;
   /** The real namespace name (`mcl-1234-1-sender`), for `ip netns exec`. */
   readonly name: string;
@@ -90,14 +90,14 @@ export class Namespace {
   #hasMulticastRoute4 = false;
 
   /**
-   * Internal: use {@linkcode Lab.addNamespace}.
+   * Internal: use `LabNetwork.addNamespace`.
    *
-   * @param lab The owning lab.
+   * @param owner The owning lab.
    * @param label The short name.
    * @param name The full namespace name.
    */
-  constructor(lab: Lab, label: string, name: string) {
-    this.lab = lab;
+  constructor(owner: ProcessOwner, label: string, name: string) {
+    this.owner = owner;
     this.label = label;
     this.name = name;
   }
@@ -172,7 +172,7 @@ export class Namespace {
   spawn(argv: string[], options: SpawnOptions = {}): LabProcess {
     const { cpu, ...rest } = options;
     const process = new LabProcess(this.execArgv(argv, cpu), rest);
-    this.lab.track(process);
+    this.owner.track(process);
     return process;
   }
 
@@ -281,30 +281,16 @@ export class Namespace {
     const family = via.includes(":") ? ["-6"] : [];
     await this.ip([...family, "route", "replace", destination, "via", via]);
   }
-
-  /**
-   * Start tcpdump on an interface of this namespace and wait until it is listening.
-   *
-   * @param iface Interface name (or `any`: the file then uses Linux cooked framing).
-   * @param options Filter, snaplen, promiscuous mode.
-   * @returns The running capture; `stop()` gives the pcap path, `packets()` decodes it.
-   */
-  async capture(iface: string, options: CaptureOptions = {}): Promise<Capture> {
-    const dir = await this.lab.scratchDir();
-    const path = `${dir}/${this.label}-${iface}-${++captureCounter}.pcap`;
-    const process = this.spawn(tcpdumpArgv(iface, path, options));
-    try {
-      await process.waitForOutput(/listening on/, options.timeoutMs ?? 10_000);
-    } catch (error) {
-      await process.stop(500);
-      throw error;
-    }
-    return new Capture(process, path, iface);
-  }
 }
 
 /**
  * The /proc/sys path of a per-namespace sysctl.
+ *
+ * @example
+ * ```ts
+ * import { sysctlPath } from "./namespace.ts";
+ * sysctlPath("net.ipv4.ip_forward"); // "/proc/sys/net/ipv4/ip_forward"
+ * ```
  *
  * @param key Dotted (`net.ipv4.ip_forward`) or slash form (`net/ipv4/conf/veth0.10/rp_filter`).
  * @returns `/proc/sys/net/…`.

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { findOnPath, LabError, type LabProcess, runCommand } from "./_command.ts";
+import { LabError } from "../../lib/errors.ts";
+import { findOnPath, type LabProcess, runCommand } from "../../lib/lab/command.ts";
 import { type CapturedPacket, readPcap } from "./_pcap.ts";
 
 /**
