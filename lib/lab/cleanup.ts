@@ -14,14 +14,8 @@
  */
 
 import { LabError } from "../errors.ts";
-import {
-  formatArgv,
-  IP,
-  IP_TIMEOUT_MS,
-  runCommand,
-  runCommandSync,
-  signalProcess,
-} from "./command.ts";
+import { formatArgv, runCommand, runCommandSync, signalProcess } from "./command.ts";
+import { IP, IP_TIMEOUT_MS } from "./programs.ts";
 import { liveNamespaceNames } from "./live_labs.ts";
 
 /**

@@ -433,61 +433,13 @@ export class LabProcess {
 }
 
 /**
- * Find a program on PATH (like `which`), also in the sbin directories. Directories that this
- * process may not read (its `--allow-read` leaves them out) are skipped without a permission
- * prompt.
- *
- * @example
- * ```ts ignore
- * import { findOnPath } from "./command.ts";
- * findOnPath("ip"); // "/usr/sbin/ip"
- * ```
- *
- * @param program The program name.
- * @returns Its full path, or undefined.
- */
-export function findOnPath(program: string): string | undefined {
-  if (program.includes("/")) return isExecutable(program) ? program : undefined;
-  let path = "";
-  if (Deno.permissions.querySync({ name: "env", variable: "PATH" }).state === "granted") {
-    path = Deno.env.get("PATH") ?? "";
-  }
-  const dirs = path.split(":");
-  for (const extra of ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]) {
-    if (!dirs.includes(extra)) dirs.push(extra);
-  }
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const full = `${dir}/${program}`;
-    if (isExecutable(full)) return full;
-  }
-  return undefined;
-}
-
-function isExecutable(path: string): boolean {
-  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") return false;
-  try {
-    const info = Deno.statSync(path);
-    return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
-  } catch {
-    return false;
-  }
-}
-
-/** The `ip` program (iproute2): its path on PATH or in an sbin directory, else plain `ip`. */
-export const IP: string = findOnPath("ip") ?? "ip";
-
-/** The time limit of one `ip` call (and of other short set-up steps), in milliseconds. */
-export const IP_TIMEOUT_MS = 15_000;
-
-/**
  * Run `argv` to completion synchronously, best effort, discarding its output (for signal and
  * unload handlers, which cannot wait for promises).
  *
  * @example
  * ```ts ignore
- * import { IP, runCommandSync } from "./command.ts";
- * runCommandSync([IP, "netns", "del", "mcl-1234-1-a"]);
+ * import { runCommandSync } from "./command.ts";
+ * runCommandSync(["ip", "netns", "del", "mcl-1234-1-a"]);
  * ```
  *
  * @param argv Program and arguments.
@@ -543,8 +495,8 @@ export interface InteractiveOptions {
  *
  * @example
  * ```ts ignore
- * import { IP, runInteractive } from "./command.ts";
- * const code = await runInteractive([IP, "netns", "exec", "mlab-lab-r1", "bash"]);
+ * import { runInteractive } from "./command.ts";
+ * const code = await runInteractive(["ip", "netns", "exec", "mlab-lab-r1", "bash"]);
  * ```
  *
  * @param argv Program and arguments.

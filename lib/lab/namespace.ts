@@ -17,14 +17,13 @@
 import { LabError } from "../errors.ts";
 import {
   type CommandResult,
-  IP,
-  IP_TIMEOUT_MS,
   LabProcess,
   pinnedArgv,
   runCommand,
   type RunOptions,
   type SpawnOptions,
 } from "./command.ts";
+import { IP, IP_TIMEOUT_MS } from "./programs.ts";
 
 /** What owns a namespace: it kills the namespace's processes when it closes. */
 export interface ProcessOwner {

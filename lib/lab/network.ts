@@ -17,7 +17,8 @@
  */
 
 import { LabError } from "../errors.ts";
-import { IP, IP_TIMEOUT_MS, type LabProcess, runCommand } from "./command.ts";
+import { type LabProcess, runCommand } from "./command.ts";
+import { IP, IP_TIMEOUT_MS } from "./programs.ts";
 import { deleteNamespace } from "./cleanup.ts";
 import { checkIfName, Lan, type LanOptions, stripPrefixLength, waitLinkUp } from "./lan.ts";
 import { type LabInterface, Namespace, type ProcessOwner, sysctlPath } from "./namespace.ts";

@@ -6,7 +6,8 @@
  */
 
 import { LabError } from "../../lib/errors.ts";
-import { findOnPath, type LabProcess, runCommand } from "../../lib/lab/command.ts";
+import { type LabProcess, runCommand } from "../../lib/lab/command.ts";
+import { findOnPath } from "../../lib/lab/programs.ts";
 import { type CapturedPacket, readPcap } from "./_pcap.ts";
 
 /**

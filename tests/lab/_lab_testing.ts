@@ -8,7 +8,7 @@
  */
 
 import { LabError } from "../../lib/errors.ts";
-import { findOnPath } from "../../lib/lab/command.ts";
+import { findOnPath } from "../../lib/lab/programs.ts";
 import { liveLabs } from "../../lib/lab/live_labs.ts";
 import { Lab } from "./_lab.ts";
 

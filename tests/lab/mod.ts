@@ -15,7 +15,7 @@
  * namespace.
  *
  * This module only re-exports. The building blocks are the library's (`lib/lab/`: `command.ts`
- * running programs, `namespace.ts`, `lan.ts`, `network.ts`, `lab.ts` the throw-away lab,
+ * running programs, `programs.ts` finding them, `namespace.ts`, `lan.ts`, `network.ts`, `lab.ts` the throw-away lab,
  * `live_labs.ts` the signal safety net, `cleanup.ts` deleting namespaces, stale ones included);
  * what only tests need is here: `_namespace.ts` and `_lab.ts` (namespaces that capture),
  * `_capture.ts` and `_pcap.ts` (captures), and `labTest()` in `_lab_testing.ts`, the only part
@@ -45,11 +45,11 @@ export {
 } from "../../lib/lab/cleanup.ts";
 export {
   type CommandResult,
-  findOnPath,
   LabProcess,
   type RunOptions,
   type SpawnOptions,
 } from "../../lib/lab/command.ts";
+export { findOnPath } from "../../lib/lab/programs.ts";
 export { LabError } from "../../lib/errors.ts";
 export { type LabOptions } from "../../lib/lab/lab.ts";
 export { Lab } from "./_lab.ts";
