@@ -71,8 +71,8 @@ export function forwardingLines(plan: LabPlan): string[] {
   }
   for (const router of plan.routers) {
     lines.push(
-      `${router.host}: smcroute routes IPv4 224.0.0.0/4 and IPv6 ff00::/8 between ` +
-        `${router.interfaces.join(", ")}; TTL/hop limit - 1 per hop (TTL 1 stays on its LAN)`,
+      `${router.host}: smcroute forwards 224.0.0.0/4 and ff00::/8 between ` +
+        `${router.interfaces.join(", ")} (TTL and hop limit - 1 per hop)`,
     );
   }
   if (plan.policy !== null) {
@@ -97,7 +97,7 @@ export function forwardingLines(plan: LabPlan): string[] {
 /** The map `mcast-lab up` prints. */
 export function renderMap(record: LabRecord): string {
   const { name, plan } = record;
-  const heading = colors.bold(`Lab ${name} is up: ${plan.topology}`);
+  const heading = colors.bold(`lab "${name}" is up: ${plan.topology}`);
   const rows = [["host", "role", "iface", "IPv4", "IPv6", "run something there"]];
   for (const host of plan.hosts) rows.push(...hostRows(name, host));
   const [head, ...body] = columns(rows);

@@ -174,7 +174,6 @@ async function up(
   options: ReturnType<typeof classroomOptions>,
 ): Promise<number> {
   using stop = abortOnSignals();
-  console.error(`${NAME}: building lab ${name} (${topology}) …`);
   const record = await upLab({ name, topology, options, tools: labTools(), signal: stop.signal });
   console.log(renderMap(record));
   return EXIT.ok;

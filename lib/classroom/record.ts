@@ -184,7 +184,7 @@ export async function listRecordNames(): Promise<string[]> {
  */
 export async function unknownLabError(name: string): Promise<InvalidValueError> {
   const labs = await listRecordNames();
-  const expected = labs.length > 0 ? `one of ${labs.join(", ")}` : "the name of a lab (none is up)";
+  const expected = labs.length > 0 ? `one of ${labs.join(", ")}` : "a lab's name; there is none";
   return new InvalidValueError("lab", name, expected);
 }
 

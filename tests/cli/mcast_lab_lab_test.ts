@@ -101,7 +101,7 @@ async function exchange(
 labTest("mcast-lab routed: IPv4 and IPv6 cross one router, 1 hop, through exec", async () => {
   const name = uniqueLabName();
   await withLab(name, ["routed"], async (map) => {
-    assert.match(map, /Lab \S+ is up: routed/);
+    assert.match(map, new RegExp(`lab "${name}" is up: routed`));
     assert.match(map, /rt1: smcroute/);
     assert.match(map, new RegExp(`mcast-lab exec ${name}/r1 -- CMD`));
     const send = ["--count", "100", "--rate", "200pps", "--quiet"];
