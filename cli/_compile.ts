@@ -30,6 +30,7 @@ let failed = 0;
 for (const target of targets) {
   for (const tool of TOOLS) {
     if (only !== undefined && tool.name !== only) continue;
+    if (tool.linuxOnly && !(target ?? Deno.build.target).includes("linux")) continue;
     const output = target === null ? `dist/${tool.name}` : `dist/${target}/${tool.name}`;
     const command = new Deno.Command(Deno.execPath(), {
       args: [

@@ -1,6 +1,6 @@
-// `deno task install`: installs the four tools as commands on PATH with `deno install -g`, each
-// with its least permissions and this checkout's deno.json (its import map names the npm
-// packages). `--root DIR` installs into DIR/bin instead of Deno's default.
+// `deno task install`: installs the tools as commands on PATH with `deno install -g`, each with
+// its least permissions and this checkout's deno.json (its import map names the npm packages);
+// mcast-lab on Linux only. `--root DIR` installs into DIR/bin instead of Deno's default.
 
 import { TOOLS } from "./_tools.ts";
 
@@ -10,6 +10,7 @@ const installRoot = rootIndex >= 0 ? Deno.args[rootIndex + 1] : undefined;
 
 let failed = 0;
 for (const tool of TOOLS) {
+  if (tool.linuxOnly && Deno.build.os !== "linux") continue;
   const { code } = await new Deno.Command(Deno.execPath(), {
     args: [
       "install",

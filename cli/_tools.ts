@@ -1,6 +1,9 @@
-// The four tools, their entry points and the least permissions each needs — one table for
-// `deno task compile` and `deno task install`. /proc and /sys are read and written through libc
-// (ffi/procfs.ts); the read permission covers /sys/class/net for the MTU warning.
+// The five tools, their entry points and the least permissions each needs — one table for
+// `deno task compile`, `deno task install` and the tool wrappers inside mcast-lab's labs. /proc
+// and /sys are read and written through libc (ffi/procfs.ts); the read permission covers
+// /sys/class/net for the MTU warning. mcast-lab runs `ip` (and through it smcroute, nft and the
+// commands of `exec`), signals the daemons it started (Deno.kill needs all of --allow-run),
+// checks that it is root (uid) and keeps its records in /run/mcast.
 
 /** One tool: its command name, entry point and permission flags. */
 export interface ToolEntry {
@@ -10,9 +13,11 @@ export interface ToolEntry {
   readonly entry: string;
   /** Deno permission flags. */
   readonly permissions: readonly string[];
+  /** Only for Linux (network namespaces): not compiled for or installed on other systems. */
+  readonly linuxOnly?: boolean;
 }
 
-/** Every tool of the project. */
+/** Every tool of the project (mcast-lab last: the other four run inside its labs). */
 export const TOOLS: readonly ToolEntry[] = [
   {
     name: "mcast-send",
@@ -39,5 +44,17 @@ export const TOOLS: readonly ToolEntry[] = [
     name: "mctx-send",
     entry: "cli/mctx_send.ts",
     permissions: ["--allow-ffi", "--allow-env", "--allow-read", "--allow-write"],
+  },
+  {
+    name: "mcast-lab",
+    entry: "cli/mcast_lab.ts",
+    permissions: [
+      "--allow-run",
+      "--allow-env",
+      "--allow-sys=uid",
+      "--allow-read=/run/mcast",
+      "--allow-write=/run/mcast",
+    ],
+    linuxOnly: true,
   },
 ];

@@ -1,4 +1,4 @@
-// `deno task install` puts the four tools on PATH with their least permissions and this
+// `deno task install` puts the five tools on PATH with their least permissions and this
 // checkout's import map; each installed command must run from another directory.
 
 import assert from "node:assert/strict";
@@ -8,7 +8,7 @@ const VERSION = denoJson.version;
 
 const root = new URL("../../", import.meta.url).pathname;
 
-Deno.test("deno task install: four commands that run anywhere with their own permissions", async () => {
+Deno.test("deno task install: five commands that run anywhere with their own permissions", async () => {
   const installRoot = await Deno.makeTempDir({ prefix: "mcast-install-" });
   try {
     const installed = await new Deno.Command(Deno.execPath(), {
@@ -21,10 +21,16 @@ Deno.test("deno task install: four commands that run anywhere with their own per
     for await (const entry of Deno.readDir(`${installRoot}/bin`)) {
       if (entry.isFile) names.push(entry.name); // deno keeps each config in a hidden directory
     }
-    assert.deepEqual(names.sort(), ["mcast-receive", "mcast-send", "mcast-status", "mctx-send"]);
+    assert.deepEqual(names.sort(), [
+      "mcast-lab",
+      "mcast-receive",
+      "mcast-send",
+      "mcast-status",
+      "mctx-send",
+    ]);
     for (const name of names) {
       const shim = await Deno.readTextFile(`${installRoot}/bin/${name}`);
-      assert.match(shim, /--allow-ffi/);
+      assert.match(shim, name === "mcast-lab" ? /--allow-run/ : /--allow-ffi/);
       assert.doesNotMatch(shim, /--allow-all|\s-A\s/, `${name} must not get every permission`);
       const version = await new Deno.Command(`${installRoot}/bin/${name}`, {
         args: ["--version"],

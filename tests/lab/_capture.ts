@@ -5,7 +5,9 @@
  * @module
  */
 
-import { findOnPath, LabError, type LabProcess, runCommand } from "./_command.ts";
+import { LabError } from "../../lib/errors.ts";
+import { type LabProcess, runCommand } from "../../lib/lab/command.ts";
+import { findOnPath } from "../../lib/lab/programs.ts";
 import { type CapturedPacket, readPcap } from "./_pcap.ts";
 
 /**

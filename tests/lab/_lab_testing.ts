@@ -7,9 +7,10 @@
  * @module
  */
 
-import { findOnPath, LabError } from "./_command.ts";
+import { LabError } from "../../lib/errors.ts";
+import { findOnPath } from "../../lib/lab/programs.ts";
+import { liveLabs } from "../../lib/lab/live_labs.ts";
 import { Lab } from "./_lab.ts";
-import { liveLabs } from "./_live_labs.ts";
 
 /** Options of {@linkcode labTest}. */
 export interface LabTestOptions {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { LabError } from "./_command.ts";
+import { LabError } from "../../lib/errors.ts";
 
 /** One IP packet read from a capture. */
 export interface CapturedPacket {

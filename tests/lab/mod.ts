@@ -1,10 +1,10 @@
 /**
- * The network-namespace lab harness: builds throw-away topologies of Linux network namespaces
- * (veth links, bridged LANs, routers), runs commands and Deno scripts inside them, captures
- * packets with tcpdump and decodes them, and deletes everything afterwards — also when the test
- * throws or times out, and on SIGTERM/SIGHUP/unload as a safety net. (`deno test` exits on SIGINT
- * without running JS handlers; what that leaves behind is removed by the next run's first
- * `Lab.create()`, see {@linkcode cleanupStaleLabs}.)
+ * The network-namespace lab harness of the tests: builds throw-away topologies of Linux network
+ * namespaces (veth links, bridged LANs, routers), runs commands and Deno scripts inside them,
+ * captures packets with tcpdump and decodes them, and deletes everything afterwards — also when
+ * the test throws or times out, and on SIGTERM/SIGHUP/unload as a safety net. (`deno test` exits
+ * on SIGINT without running JS handlers; what that leaves behind is removed by the next run's
+ * first `Lab.create()`, see {@linkcode cleanupStaleLabs}.)
  *
  * All traffic stays inside namespaces the lab creates; the host's own interfaces are never
  * touched (veth pairs are created directly inside their namespaces with `ip -n A link add …
@@ -14,11 +14,12 @@
  * interface names are short (`veth0`, `p1`, `br0`), which only have to be unique inside their own
  * namespace.
  *
- * This module only re-exports; one concept per file: `_namespace.ts` (a namespace), `_lan.ts`
- * (bridged LANs), `_lab.ts` (the lab), `_live_labs.ts` (the labs alive and the signal safety net),
- * `_cleanup.ts` (deleting namespaces, stale ones included), `_command.ts` (running programs),
- * `_capture.ts` and `_pcap.ts` (captures). None of these registers a test, so the benchmark uses
- * them too; `labTest()` is in `_lab_testing.ts`.
+ * This module only re-exports. The building blocks are the library's (`lib/lab/`: `command.ts`
+ * running programs, `programs.ts` finding them, `namespace.ts`, `lan.ts`, `network.ts`, `lab.ts` the throw-away lab,
+ * `live_labs.ts` the signal safety net, `cleanup.ts` deleting namespaces, stale ones included);
+ * what only tests need is here: `_namespace.ts` and `_lab.ts` (namespaces that capture),
+ * `_capture.ts` and `_pcap.ts` (captures), and `labTest()` in `_lab_testing.ts`, the only part
+ * that registers Deno tests — so the benchmark uses this module too.
  *
  * @example Two hosts on a veth link
  * ```ts ignore
@@ -41,28 +42,20 @@ export {
   cleanupStaleLabs,
   LAB_PREFIX,
   listLabNamespaces,
-} from "./_cleanup.ts";
+} from "../../lib/lab/cleanup.ts";
 export {
   type CommandResult,
-  findOnPath,
-  LabError,
   LabProcess,
   type RunOptions,
   type SpawnOptions,
-} from "./_command.ts";
-export {
-  Lab,
-  type LabOptions,
-  type Link,
-  type LinkOptions,
-  type NamespaceOptions,
-} from "./_lab.ts";
+} from "../../lib/lab/command.ts";
+export { findOnPath } from "../../lib/lab/programs.ts";
+export { LabError } from "../../lib/errors.ts";
+export { type LabOptions } from "../../lib/lab/lab.ts";
+export { Lab } from "./_lab.ts";
+export { type Link, type LinkOptions, type NamespaceOptions } from "../../lib/lab/network.ts";
 export { labTest, type LabTestOptions, missingLabRequirements } from "./_lab_testing.ts";
-export { Lan, type LanOptions } from "./_lan.ts";
-export {
-  type CaptureOptions,
-  type DenoOptions,
-  type LabInterface,
-  Namespace,
-} from "./_namespace.ts";
+export { type AttachOptions, Lan, type LanOptions } from "../../lib/lab/lan.ts";
+export { type DenoOptions, type LabInterface } from "../../lib/lab/namespace.ts";
+export { type CaptureOptions, Namespace } from "./_namespace.ts";
 export { type CapturedPacket, formatIpv6, parsePcap, readPcap } from "./_pcap.ts";

@@ -1,13 +1,22 @@
 /**
- * Private: finding and deleting lab namespaces — those of this process's labs, and those that
- * crashed or interrupted runs left behind. Only names with a lab prefix (`mcl-` unless a lab was
- * given another) are ever touched.
+ * Finding and deleting lab namespaces — those of this process's labs, and those that crashed or
+ * interrupted runs left behind. Only names with a lab prefix (`mcl-` unless a lab was given
+ * another) are ever touched by the stale clean-up; {@linkcode deleteNamespace} deletes one
+ * namespace by name, killing what still runs inside it first.
+ *
+ * @example
+ * ```ts ignore
+ * import { cleanupStaleLabs, listLabNamespaces } from "./cleanup.ts";
+ * console.log(await cleanupStaleLabs(), await listLabNamespaces());
+ * ```
  *
  * @module
  */
 
-import { formatArgv, IP, IP_TIMEOUT_MS, LabError, runCommand } from "./_command.ts";
-import { liveNamespaceNames } from "./_live_labs.ts";
+import { LabError } from "../errors.ts";
+import { formatArgv, runCommand, runCommandSync, signalProcess } from "./command.ts";
+import { IP, IP_TIMEOUT_MS } from "./programs.ts";
+import { liveNamespaceNames } from "./live_labs.ts";
 
 /**
  * The default prefix of the namespaces a lab creates. {@linkcode cleanupStaleLabs} only touches
@@ -36,6 +45,12 @@ export interface CleanupOptions {
  * Check a lab prefix: letters and digits, then one `-` (so that no prefix's namespaces can start
  * with another prefix).
  *
+ * @example
+ * ```ts
+ * import { checkPrefix } from "./cleanup.ts";
+ * checkPrefix("mlab-"); // "mlab-"
+ * ```
+ *
  * @param prefix The prefix, for example `mcl-`.
  * @returns The prefix.
  * @throws {LabError} When it has another form.
@@ -49,8 +64,25 @@ export function checkPrefix(prefix: string): string {
   return prefix;
 }
 
-async function listNamespaces(): Promise<string[]> {
+/**
+ * Every network namespace on this host that `ip netns` knows (named under /run/netns).
+ *
+ * @example
+ * ```ts ignore
+ * import { listNamespaces } from "./cleanup.ts";
+ * console.log(await listNamespaces());
+ * ```
+ *
+ * @returns Namespace names.
+ * @throws {LabError} When `ip netns list` fails.
+ */
+export async function listNamespaces(): Promise<string[]> {
   const result = await runCommand([IP, "netns", "list"], { timeoutMs: IP_TIMEOUT_MS });
+  if (!result.success) {
+    throw new LabError(
+      `Command failed: ${formatArgv([IP, "netns", "list"])}: ${result.stderr.trim()}`,
+    );
+  }
   return parseNetnsList(result.stdout);
 }
 
@@ -63,24 +95,42 @@ function parsePids(stdout: string): number[] {
 }
 
 function killAll(pids: number[]): void {
-  for (const pid of pids) {
-    try {
-      Deno.kill(pid, "SIGKILL");
-    } catch { /* gone */ }
-  }
+  for (const pid of pids) signalProcess(pid, "SIGKILL");
+}
+
+/**
+ * The processes running in a namespace (`ip netns pids`); none when it does not exist.
+ *
+ * @example
+ * ```ts ignore
+ * import { namespacePids } from "./cleanup.ts";
+ * console.log(await namespacePids("mlab-lab-rt1"));
+ * ```
+ *
+ * @param name The namespace name.
+ * @returns Process ids.
+ */
+export async function namespacePids(name: string): Promise<number[]> {
+  const result = await runCommand([IP, "netns", "pids", name], { timeoutMs: IP_TIMEOUT_MS });
+  return result.success ? parsePids(result.stdout) : [];
 }
 
 /**
  * Kill what still runs in a namespace, then delete it. A namespace that is already gone is not
  * an error.
  *
+ * @example
+ * ```ts ignore
+ * import { deleteNamespace } from "./cleanup.ts";
+ * await deleteNamespace("mcl-1234-1-a");
+ * ```
+ *
  * @param name The namespace name.
  * @throws {LabError} When `ip netns del` fails otherwise.
  */
 export async function deleteNamespace(name: string): Promise<void> {
   // Processes left inside (daemons that forked away) would keep the namespace alive.
-  const pids = await runCommand([IP, "netns", "pids", name], { timeoutMs: IP_TIMEOUT_MS });
-  killAll(parsePids(pids.stdout));
+  killAll(await namespacePids(name));
   const result = await runCommand([IP, "netns", "del", name], { timeoutMs: IP_TIMEOUT_MS });
   if (!result.success && !/No such file|Invalid netns|does not exist/i.test(result.stderr)) {
     throw new LabError(
@@ -92,16 +142,17 @@ export async function deleteNamespace(name: string): Promise<void> {
 /**
  * {@linkcode deleteNamespace}, synchronously and best effort (for signal and unload handlers).
  *
+ * @example
+ * ```ts ignore
+ * import { deleteNamespaceSync } from "./cleanup.ts";
+ * deleteNamespaceSync("mcl-1234-1-a");
+ * ```
+ *
  * @param name The namespace name.
  */
 export function deleteNamespaceSync(name: string): void {
-  try {
-    const pids = new Deno.Command(IP, { args: ["netns", "pids", name], stderr: "null" })
-      .outputSync();
-    killAll(parsePids(new TextDecoder().decode(pids.stdout)));
-    new Deno.Command(IP, { args: ["netns", "del", name], stdout: "null", stderr: "null" })
-      .outputSync();
-  } catch { /* best effort */ }
+  killAll(parsePids(runCommandSync([IP, "netns", "pids", name]) ?? ""));
+  runCommandSync([IP, "netns", "del", name]);
 }
 
 /**
@@ -136,6 +187,12 @@ export async function cleanupStaleLabs(options: CleanupOptions = {}): Promise<st
 /**
  * The lab namespaces (with the prefix) that currently exist on this host.
  *
+ * @example
+ * ```ts ignore
+ * import { listLabNamespaces } from "./cleanup.ts";
+ * console.log(await listLabNamespaces("mcl-"));
+ * ```
+ *
  * @param prefix The lab prefix.
  * @returns Namespace names.
  */
@@ -144,11 +201,13 @@ export async function listLabNamespaces(prefix: string = LAB_PREFIX): Promise<st
   return (await listNamespaces()).filter((n) => n.startsWith(prefix));
 }
 
+// Only a missing /proc entry proves a process gone; without the permission to look (Deno refuses
+// /proc short of --allow-all) the owner counts as alive, so its lab is left alone.
 function processAlive(pid: number): boolean {
   try {
     Deno.statSync(`/proc/${pid}`);
     return true;
-  } catch {
-    return false;
+  } catch (error) {
+    return !(error instanceof Deno.errors.NotFound);
   }
 }

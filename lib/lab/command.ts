@@ -1,24 +1,22 @@
 /**
- * Private: running programs for the lab harness (plain, or inside a namespace; optionally pinned
- * to a CPU), with a bounded run time, and long-running processes with collected output, an
- * optional stdin and an optional time limit.
+ * Running programs — the one module of the library that starts processes or sends them signals.
+ * Everything the labs do to the system (`ip`, `smcrouted`, `nft`, commands inside namespaces)
+ * goes through here: plain runs to completion with a bounded run time (optionally pinned to a
+ * CPU), long-running processes with collected output, an optional stdin and an optional time
+ * limit, synchronous best-effort runs for signal handlers, and interactive runs that hand the
+ * terminal to the program.
+ *
+ * @example
+ * ```ts ignore
+ * import { runCommand } from "./command.ts";
+ * const result = await runCommand(["ip", "netns", "list"], { timeoutMs: 5_000 });
+ * console.log(result.code, result.stdout);
+ * ```
  *
  * @module
  */
 
-/** A lab step (an `ip` call, a command, a wait) failed. */
-export class LabError extends Error {
-  /**
-   * Constructs a new instance.
-   *
-   * @param message The message, sentence case, no final period.
-   * @param options The cause, if any.
-   */
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+import { LabError } from "../errors.ts";
 
 /** The outcome of a finished command. */
 export interface CommandResult {
@@ -67,7 +65,18 @@ export interface RunOptions {
 const decoder = new TextDecoder();
 const encoder = new TextEncoder();
 
-/** Quote a command line for messages. */
+/**
+ * Quote a command line for messages (shell quoting where a word needs it).
+ *
+ * @example
+ * ```ts
+ * import { formatArgv } from "./command.ts";
+ * formatArgv(["sh", "-c", "echo hi"]); // "sh -c 'echo hi'"
+ * ```
+ *
+ * @param argv Program and arguments.
+ * @returns One line.
+ */
 export function formatArgv(argv: readonly string[]): string {
   return argv.map((a) => /^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", `'\\''`)}'`)
     .join(" ");
@@ -76,6 +85,12 @@ export function formatArgv(argv: readonly string[]): string {
 /**
  * The command line that runs `argv` pinned to one CPU with `taskset -c` (the program execs, so the
  * process id stays the program's), or `argv` itself when `cpu` is undefined.
+ *
+ * @example
+ * ```ts
+ * import { pinnedArgv } from "./command.ts";
+ * pinnedArgv(["sleep", "1"], 2); // ["taskset", "-c", "2", "sleep", "1"]
+ * ```
  *
  * @param argv Program and arguments.
  * @param cpu The CPU number, or undefined.
@@ -95,6 +110,12 @@ export function pinnedArgv(argv: readonly string[], cpu?: number): string[] {
  *
  * A run that exceeds its time limit is killed and returned with `timedOut: true` (and
  * `success: false`); it throws only with `check`.
+ *
+ * @example
+ * ```ts ignore
+ * import { runCommand } from "./command.ts";
+ * const { stdout } = await runCommand(["ip", "-o", "link"], { check: true });
+ * ```
  *
  * @param argv Program and arguments.
  * @param options Time limit, check, environment, CPU pinning.
@@ -192,6 +213,14 @@ export interface SpawnOptions {
 /**
  * A long-running process started by the lab. Its stdout and stderr are collected continuously;
  * the lab kills it on disposal if it is still running (and it kills itself at its `timeoutMs`).
+ *
+ * @example
+ * ```ts ignore
+ * import { LabProcess } from "./command.ts";
+ * const process = new LabProcess(["ping", "-c", "3", "127.0.0.1"], { timeoutMs: 10_000 });
+ * await process.waitForOutput(/bytes from/);
+ * const result = await process.stop();
+ * ```
  */
 export class LabProcess {
   /** The command line as run (with `taskset -c` in front when pinned), for messages. */
@@ -404,36 +433,106 @@ export class LabProcess {
 }
 
 /**
- * Find a program on PATH (like `which`).
+ * Run `argv` to completion synchronously, best effort, discarding its output (for signal and
+ * unload handlers, which cannot wait for promises).
  *
- * @param program The program name.
- * @returns Its full path, or undefined.
+ * @example
+ * ```ts ignore
+ * import { runCommandSync } from "./command.ts";
+ * runCommandSync(["ip", "netns", "del", "mcl-1234-1-a"]);
+ * ```
+ *
+ * @param argv Program and arguments.
+ * @returns Its stdout, or undefined when it could not be started.
  */
-export function findOnPath(program: string): string | undefined {
-  if (program.includes("/")) return isExecutable(program) ? program : undefined;
-  const dirs = (Deno.env.get("PATH") ?? "").split(":");
-  for (const extra of ["/usr/sbin", "/sbin", "/usr/bin", "/bin"]) {
-    if (!dirs.includes(extra)) dirs.push(extra);
+export function runCommandSync(argv: readonly string[]): string | undefined {
+  try {
+    const out = new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).outputSync();
+    return decoder.decode(out.stdout);
+  } catch {
+    return undefined;
   }
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const full = `${dir}/${program}`;
-    if (isExecutable(full)) return full;
-  }
-  return undefined;
 }
 
-function isExecutable(path: string): boolean {
+/**
+ * Send a signal to a process by id; a process that is already gone is not an error.
+ *
+ * @example
+ * ```ts ignore
+ * import { signalProcess } from "./command.ts";
+ * signalProcess(12345, "SIGTERM");
+ * ```
+ *
+ * @param pid The process id.
+ * @param signal The signal.
+ * @returns False when there was no such process (or it could not be signalled).
+ */
+export function signalProcess(pid: number, signal: Deno.Signal): boolean {
   try {
-    const info = Deno.statSync(path);
-    return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
+    Deno.kill(pid, signal);
+    return true;
   } catch {
     return false;
   }
 }
 
-/** The `ip` program (iproute2): its path on PATH or in an sbin directory, else plain `ip`. */
-export const IP: string = findOnPath("ip") ?? "ip";
+/** Options of {@linkcode runInteractive}. */
+export interface InteractiveOptions {
+  /** Extra environment variables. */
+  env?: Record<string, string>;
+}
 
-/** The time limit of one `ip` call (and of other short set-up steps), in milliseconds. */
-export const IP_TIMEOUT_MS = 15_000;
+/**
+ * Run `argv` with this process's terminal (stdin, stdout and stderr inherited) and wait for it.
+ * While it runs, SIGTERM and SIGHUP are passed on to it, and so is SIGINT unless stdin is a
+ * terminal (there Ctrl-C reaches the program directly, and this process stays alive to return
+ * its exit code).
+ *
+ * @example
+ * ```ts ignore
+ * import { runInteractive } from "./command.ts";
+ * const code = await runInteractive(["ip", "netns", "exec", "mlab-lab-r1", "bash"]);
+ * ```
+ *
+ * @param argv Program and arguments.
+ * @param options Extra environment.
+ * @returns The program's exit code (128 + the signal number when a signal ended it).
+ */
+export async function runInteractive(
+  argv: readonly string[],
+  options: InteractiveOptions = {},
+): Promise<number> {
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    stdin: "inherit",
+    stdout: "inherit",
+    stderr: "inherit",
+    env: options.env,
+  }).spawn();
+  const interactive = Deno.stdin.isTerminal();
+  const listeners: Array<[Deno.Signal, () => void]> = [];
+  for (const signal of ["SIGINT", "SIGTERM", "SIGHUP"] as const) {
+    const pass = signal !== "SIGINT" || !interactive;
+    const handler = () => {
+      if (!pass) return;
+      try {
+        child.kill(signal);
+      } catch { /* exited meanwhile */ }
+    };
+    try {
+      Deno.addSignalListener(signal, handler);
+      listeners.push([signal, handler]);
+    } catch { /* not on this OS */ }
+  }
+  try {
+    const status = await child.status;
+    return status.code;
+  } finally {
+    for (const [signal, handler] of listeners) Deno.removeSignalListener(signal, handler);
+  }
+}

@@ -1,11 +1,17 @@
 /**
- * Private: the labs alive in this process, and the safety net that deletes their namespaces when
- * the process is ended by SIGINT, SIGTERM or SIGHUP, or unloads, while any is alive.
+ * The throw-away labs alive in this process, and the safety net that deletes their namespaces
+ * when the process is ended by SIGINT, SIGTERM or SIGHUP, or unloads, while any is alive.
+ *
+ * @example
+ * ```ts ignore
+ * import { liveLabs } from "./live_labs.ts";
+ * console.log(liveLabs().map((lab) => lab.id));
+ * ```
  *
  * @module
  */
 
-import type { Lab } from "./_lab.ts";
+import type { Lab } from "./lab.ts";
 
 const labs = new Set<Lab>();
 const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
@@ -17,6 +23,12 @@ function onUnload(): void {
 
 /**
  * Register a new lab; the first one installs the signal and unload handlers.
+ *
+ * @example
+ * ```ts ignore
+ * import { registerLab } from "./live_labs.ts";
+ * registerLab(lab); // Lab.create() does this
+ * ```
  *
  * @param lab The lab.
  */
@@ -40,6 +52,12 @@ export function registerLab(lab: Lab): void {
 /**
  * Forget a lab (closed, or closed synchronously); the last one removes the handlers.
  *
+ * @example
+ * ```ts ignore
+ * import { unregisterLab } from "./live_labs.ts";
+ * unregisterLab(lab); // Lab.close() does this
+ * ```
+ *
  * @param lab The lab.
  */
 export function unregisterLab(lab: Lab): void {
@@ -54,6 +72,12 @@ export function unregisterLab(lab: Lab): void {
 /**
  * The labs alive now.
  *
+ * @example
+ * ```ts
+ * import { liveLabs } from "./live_labs.ts";
+ * liveLabs().length; // 0
+ * ```
+ *
  * @returns A snapshot, in creation order.
  */
 export function liveLabs(): Lab[] {
@@ -62,6 +86,12 @@ export function liveLabs(): Lab[] {
 
 /**
  * The namespace names of the labs alive now (never stale, whatever their prefix).
+ *
+ * @example
+ * ```ts
+ * import { liveNamespaceNames } from "./live_labs.ts";
+ * liveNamespaceNames().size; // 0
+ * ```
  *
  * @returns The names.
  */

@@ -1,15 +1,22 @@
 /**
- * Private: bridged LANs (a namespace holding bridge `br0`, one veth port per member) and the
- * helpers every veth needs — interface-name checks, addresses without prefix length, waiting for
- * the carrier.
+ * Bridged LANs (a namespace holding bridge `br0`, one veth port per member) and the helpers every
+ * veth needs — interface-name checks, addresses without prefix length, waiting for the carrier.
+ *
+ * @example
+ * ```ts ignore
+ * import { Lab } from "./lab.ts";
+ * await using lab = await Lab.create();
+ * const lan = await lab.addLan("sw", [await lab.addNamespace("h1")], { snooping: true });
+ * await lan.attach(await lab.addNamespace("h2"), { name: "eth0", ipv4: "10.0.1.12/24" });
+ * ```
  *
  * @module
  */
 
-import { LabError } from "./_command.ts";
-import type { LabInterface, Namespace } from "./_namespace.ts";
+import { LabError } from "../errors.ts";
+import type { LabInterface, Namespace } from "./namespace.ts";
 
-/** Options of {@linkcode Lab.addLan}. */
+/** Options of `LabNetwork.addLan`. */
 export interface LanOptions {
   /**
    * IPv4: `true` gives member i (0-based) `10.100.<n>.<i+1>/24`; `false` none.
@@ -38,8 +45,26 @@ export interface LanOptions {
   multicastRoute?: boolean;
 }
 
+/** Options of {@linkcode Lan.attach}: names and addresses other than the automatic ones. */
+export interface AttachOptions {
+  /** The member-side interface name; default the member's next `vethN`. */
+  name?: string;
+  /** The bridge-side port name; default `p<i>`. */
+  port?: string;
+  /** The member's IPv4 address with prefix length, instead of the LAN's automatic one. */
+  ipv4?: string;
+  /** The member's IPv6 address with prefix length, instead of the LAN's automatic one. */
+  ipv6?: string;
+}
+
 /**
  * Check an interface name (at most 15 characters, no blanks, `/` or `:`).
+ *
+ * @example
+ * ```ts
+ * import { checkIfName } from "./lan.ts";
+ * checkIfName("eth0"); // "eth0"
+ * ```
  *
  * @param name The name.
  * @returns The name.
@@ -55,6 +80,12 @@ export function checkIfName(name: string): string {
 /**
  * The address of a CIDR, without its prefix length.
  *
+ * @example
+ * ```ts
+ * import { stripPrefixLength } from "./lan.ts";
+ * stripPrefixLength("10.100.1.1/24"); // "10.100.1.1"
+ * ```
+ *
  * @param cidr `10.100.1.1/24`.
  * @returns `10.100.1.1`.
  */
@@ -62,7 +93,17 @@ export function stripPrefixLength(cidr: string): string {
   return cidr.split("/")[0];
 }
 
-/** A bridged LAN: a namespace holding bridge `br0`, with one veth port per member. */
+/**
+ * A bridged LAN: a namespace holding bridge `br0`, with one veth port per member.
+ *
+ * @example
+ * ```ts ignore
+ * import { Lab } from "./lab.ts";
+ * await using lab = await Lab.create();
+ * const lan = await lab.addLan("lan", [await lab.addNamespace("h1"), await lab.addNamespace("h2")]);
+ * console.log(lan.members.map((m) => m.ipv4)); // ["10.100.1.1", "10.100.1.2"]
+ * ```
+ */
 export class Lan {
   /** The namespace holding the bridge. */
   readonly ns: Namespace;
@@ -74,7 +115,7 @@ export class Lan {
   readonly #options: LanOptions;
 
   /**
-   * Internal: use {@linkcode Lab.addLan}.
+   * Internal: use `LabNetwork.addLan`.
    *
    * @param ns The bridge namespace.
    * @param subnet The subnet number.
@@ -87,15 +128,17 @@ export class Lan {
   }
 
   /**
-   * Attach a namespace to the LAN with a new veth (`vethN` in the member, `p<i>` on the bridge).
+   * Attach a namespace to the LAN with a new veth (`vethN` in the member, `p<i>` on the bridge,
+   * unless `options` names them).
    *
    * @param member The namespace to attach.
+   * @param options Interface names and addresses other than the automatic ones.
    * @returns The member-side interface with its addresses.
    */
-  async attach(member: Namespace): Promise<LabInterface> {
+  async attach(member: Namespace, options: AttachOptions = {}): Promise<LabInterface> {
     const index = this.members.length + 1;
-    const port = checkIfName(`p${index}`);
-    const name = checkIfName(member.nextVethName());
+    const port = checkIfName(options.port ?? `p${index}`);
+    const name = checkIfName(options.name ?? member.nextVethName());
     await member.ip([
       "link",
       "add",
@@ -113,15 +156,21 @@ export class Lan {
     this.ns.interfaces.push({ ns: this.ns, name: port });
     await this.ns.ip(["link", "set", port, "master", this.bridge]);
     await this.ns.ip(["link", "set", port, "up"]);
-    if (this.#options.ipv4 ?? true) {
-      iface.ipv4Cidr = `10.100.${this.#subnet}.${index}/24`;
-      iface.ipv4 = stripPrefixLength(iface.ipv4Cidr);
-      await member.addAddress(name, iface.ipv4Cidr);
+    const ipv4 = options.ipv4 ??
+      ((this.#options.ipv4 ?? true) ? `10.100.${this.#subnet}.${index}/24` : undefined);
+    if (ipv4 !== undefined) {
+      iface.ipv4Cidr = ipv4;
+      iface.ipv4 = stripPrefixLength(ipv4);
+      await member.addAddress(name, ipv4);
     }
-    if (this.#options.ipv6 ?? true) {
-      iface.ipv6Cidr = `fd00:100:${this.#subnet.toString(16)}::${index.toString(16)}/64`;
-      iface.ipv6 = stripPrefixLength(iface.ipv6Cidr);
-      await member.addAddress(name, iface.ipv6Cidr);
+    const ipv6 = options.ipv6 ??
+      ((this.#options.ipv6 ?? true)
+        ? `fd00:100:${this.#subnet.toString(16)}::${index.toString(16)}/64`
+        : undefined);
+    if (ipv6 !== undefined) {
+      iface.ipv6Cidr = ipv6;
+      iface.ipv6 = stripPrefixLength(ipv6);
+      await member.addAddress(name, ipv6);
     }
     await member.ip(["link", "set", name, "up"]);
     if ((this.#options.multicastRoute ?? true) && !member.hasMulticastRoute4) {
@@ -136,6 +185,12 @@ export class Lan {
 
 /**
  * Wait until an interface reports carrier (`LOWER_UP`).
+ *
+ * @example
+ * ```ts ignore
+ * import { waitLinkUp } from "./lan.ts";
+ * await waitLinkUp(ns, "veth0");
+ * ```
  *
  * @param ns The namespace holding it.
  * @param iface The interface name.
