@@ -11,6 +11,7 @@ import { PLATFORM } from "../ffi/constants.ts";
 import { type RawInterface, readInterfaces } from "../ffi/interfaces.ts";
 import { type AddressFamily, formatAddress, parseAddress, type ParsedAddress } from "./address.ts";
 import { InterfaceNotFoundError, MismatchError } from "./errors.ts";
+import { interfaceCarrier } from "./sysctl.ts";
 
 export { interfaceIndex, interfaceName } from "../ffi/interfaces.ts";
 
@@ -149,7 +150,10 @@ export function interfaceForGroup(
 export interface LinkState {
   /** Administratively up (IFF_UP). */
   up: boolean;
-  /** Up with a carrier (IFF_RUNNING): a veth whose peer is down is up but not running. */
+  /**
+   * Up with a carrier (IFF_RUNNING, and for a named interface its carrier file, which changes at
+   * once where the flag lags): a veth whose peer is down is up but not running.
+   */
   running: boolean;
   /** Multicast capable (IFF_MULTICAST). */
   multicast: boolean;
@@ -158,7 +162,8 @@ export interface LinkState {
 }
 
 /**
- * The link state of an interface, from its flags.
+ * The link state of an interface, from its flags and, for a named interface, its carrier file
+ * (`/sys/class/net/<name>/carrier`, believed only when that sysfs lists the same index).
  *
  * @example
  * ```ts ignore
@@ -169,11 +174,17 @@ export interface LinkState {
  * @param iface The interface (as listed: its flags are those of that moment).
  * @returns Up, running, multicast, loopback.
  */
-export function linkState(iface: Pick<NetworkInterface, "flags">): LinkState {
+export function linkState(
+  iface: Pick<NetworkInterface, "flags"> & Partial<Pick<NetworkInterface, "name" | "index">>,
+): LinkState {
   const flags = iface.flags;
+  const up = (flags & PLATFORM.IFF_UP) !== 0;
+  const carrier = up && iface.name !== undefined
+    ? interfaceCarrier(iface.name, { index: iface.index })
+    : null;
   return {
-    up: (flags & PLATFORM.IFF_UP) !== 0,
-    running: (flags & PLATFORM.IFF_RUNNING) !== 0,
+    up,
+    running: (flags & PLATFORM.IFF_RUNNING) !== 0 && carrier !== false,
     multicast: (flags & PLATFORM.IFF_MULTICAST) !== 0,
     loopback: (flags & PLATFORM.IFF_LOOPBACK) !== 0,
   };

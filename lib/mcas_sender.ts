@@ -45,7 +45,9 @@ export interface McasSenderOptions {
   retryMs?: number;
   /**
    * Groups to send to in turn (round-robin, datagram by datagram), each with the publication's
-   * port and egress; empty or absent: the publication's own group only.
+   * port and egress; empty or absent: the publication's own group only. Each group gets its own
+   * sequence from 0 (a receiver of one group sees no gaps): the k-th datagram of the run goes to
+   * group `k mod n` with sequence number `floor(k / n)`.
    *
    * @default {[]}
    */
@@ -75,7 +77,7 @@ export class McasSender {
   readonly #clock = new DataView(new ArrayBuffer(8));
   readonly #destinations: readonly Uint8Array[];
   #cursor = 0;
-  #sequence = 0;
+  #sent = 0;
   #errorSinceNs: bigint | null = null;
 
   /**
@@ -118,9 +120,18 @@ export class McasSender {
     }
   }
 
-  /** The sequence number of the next datagram (= datagrams sent so far). */
+  /** Datagrams sent so far, over all groups (with one group: the next sequence number). */
+  get sent(): number {
+    return this.#sent;
+  }
+
+  /**
+   * The sequence number of the next datagram: with one group the datagrams sent so far, with
+   * several that group's own count.
+   */
   get sequence(): number {
-    return this.#sequence;
+    const groups = this.#destinations.length;
+    return groups === 0 ? this.#sent : Math.floor(this.#sent / groups);
   }
 
   /**
@@ -145,7 +156,7 @@ export class McasSender {
       if (!(error instanceof SocketError)) throw error;
       return this.#refused(error);
     }
-    this.#sequence += sent;
+    this.#sent += sent;
     if (this.#destinations.length > 0) {
       this.#cursor = (this.#cursor + sent) % this.#destinations.length;
     }
@@ -168,12 +179,21 @@ export class McasSender {
     clock.setBigUint64(0, monotonicNs());
     const high = clock.getUint32(0);
     const low = clock.getUint32(4);
-    let sequence = this.#sequence;
-    for (let i = 0; i < n; i++, sequence++) stampMcas(this.#views[i], sequence, high, low);
     const destinations = this.#destinations;
-    if (destinations.length === 0) return;
-    for (let i = 0, d = this.#cursor; i < n; i++, d = (d + 1) % destinations.length) {
+    if (destinations.length === 0) {
+      let sequence = this.#sent;
+      for (let i = 0; i < n; i++, sequence++) stampMcas(this.#views[i], sequence, high, low);
+      return;
+    }
+    const groups = destinations.length;
+    let sequence = Math.floor(this.#sent / groups);
+    for (let i = 0, d = this.#cursor; i < n; i++) {
+      stampMcas(this.#views[i], sequence, high, low);
       this.#batch.setName(i, destinations[d]);
+      if (++d === groups) {
+        d = 0;
+        sequence++;
+      }
     }
   }
 

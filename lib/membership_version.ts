@@ -17,6 +17,9 @@ import {
 import { parseIgmp, parseIgmp6 } from "./proc_igmp.ts";
 import { type VersionInForce, versionInForce } from "./version_in_force.ts";
 
+/** Statuses whose value this run keeps in force until it releases it. */
+const RELEASED_WHEN_DONE: ReadonlySet<string> = new Set(["forced", "shared", "held"]);
+
 /** What the label needs of a forced version (`ForcedMembershipVersion` fits). */
 export type ForceView =
   & Pick<ForcedMembershipVersion, "status" | "pending">
@@ -231,10 +234,10 @@ export class OperationalMembershipVersion {
    * ```
    */
   refresh(): void {
-    // Once a forced version was put back (a signal does that at once), the sysctl no longer
-    // tells what this run used: keep the last reading.
+    // Once a version this run forced, shared or held was released (a signal does that at once,
+    // before the summary), the sysctl no longer tells what this run used: keep the last reading.
     const forced = this.#forced;
-    if (forced !== null && forced.status === "forced" && !forced.pending) return;
+    if (forced !== null && RELEASED_WHEN_DONE.has(forced.status) && !forced.pending) return;
     const { group } = this.#join;
     try {
       if (this.#interfaceName === null) {

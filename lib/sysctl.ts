@@ -147,3 +147,39 @@ export function interfaceStatistic(
   const root = (options.sysRoot ?? "/sys").replace(/\/+$/, "");
   return readSysctl(`${root}/class/net/${name}/statistics/${counter}`);
 }
+
+/**
+ * Whether an interface has a carrier now, from `/sys/class/net/<name>/carrier`. The kernel
+ * updates that file at once, while the IFF_RUNNING flag follows the carrier only after its
+ * link-watch delay (a few milliseconds after a veth's peer went down).
+ *
+ * @example
+ * ```ts
+ * import { interfaceCarrier } from "./sysctl.ts";
+ * const dir = Deno.makeTempDirSync();
+ * Deno.mkdirSync(`${dir}/class/net/veth0`, { recursive: true });
+ * Deno.writeTextFileSync(`${dir}/class/net/veth0/carrier`, "0\n");
+ * interfaceCarrier("veth0", { sysRoot: dir }); // false
+ * interfaceCarrier("veth9", { sysRoot: dir }); // null
+ * Deno.removeSync(dir, { recursive: true });
+ * ```
+ *
+ * @param name The interface name.
+ * @param options Where sysfs is, and the interface's index: when given, a sysfs that lists
+ *   another interface under that name (mounted for another network namespace) is not believed.
+ * @returns True or false, or null when it cannot be read (no sysfs; an interface that is
+ *   administratively down refuses the read; another interface of that name).
+ */
+export function interfaceCarrier(
+  name: string,
+  options: InterfaceMtuOptions & { index?: number } = {},
+): boolean | null {
+  if (!validInterfaceName(name)) return null;
+  const root = (options.sysRoot ?? "/sys").replace(/\/+$/, "");
+  if (
+    options.index !== undefined &&
+    readSysctl(`${root}/class/net/${name}/ifindex`) !== options.index
+  ) return null;
+  const carrier = readSysctl(`${root}/class/net/${name}/carrier`);
+  return carrier === null ? null : carrier !== 0;
+}

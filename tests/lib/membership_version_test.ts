@@ -135,3 +135,22 @@ Deno.test("labels when the version could not be forced or needed no forcing", ()
   });
   assert.equal(unchanged.label, "IGMP version unknown");
 });
+
+for (const status of ["shared", "held"] as const) {
+  Deno.test(`a ${status} version is kept once this run released it (a signal releases first)`, async () => {
+    await withProc(async (root) => {
+      await Deno.writeTextFile(`${root}/sys/net/ipv4/conf/eth0/force_igmp_version`, "2\n");
+      const forced = { status, pending: true };
+      const info = reader(ON_ETH0, root, { requested: 2, forced });
+      assert.equal(info.version, 2);
+      // The last holder stops: the original value is back before the summary is written.
+      forced.pending = false;
+      await Deno.writeTextFile(`${root}/sys/net/ipv4/conf/eth0/force_igmp_version`, "0\n");
+      info.refresh();
+      assert.equal(info.version, 2, "the version this run received under");
+      // While still holding it, a change in force is followed.
+      const live = reader(ON_ETH0, root, { requested: 2, forced: { status, pending: true } });
+      assert.equal(live.version, 3);
+    });
+  });
+}

@@ -3,6 +3,7 @@
 
 import assert from "node:assert/strict";
 import {
+  interfaceCarrier,
   interfaceMtu,
   readSysctl,
   readSysctlStatus,
@@ -102,6 +103,27 @@ Deno.test("interfaceMtu reads /sys/class/net/<name>/mtu", async () => {
     Deno.mkdirSync(`${dir}/class/eth0`);
     Deno.writeTextFileSync(`${dir}/class/eth0/mtu`, "1500\n");
     assert.equal(interfaceMtu("../eth0", { sysRoot: dir }), null);
+  });
+});
+
+Deno.test("interfaceCarrier reads the carrier file, believed only for the same index", async () => {
+  await withDir((dir) => {
+    const write = (name: string, carrier: string | null, index: number) => {
+      Deno.mkdirSync(`${dir}/class/net/${name}`, { recursive: true });
+      Deno.writeTextFileSync(`${dir}/class/net/${name}/ifindex`, `${index}\n`);
+      if (carrier !== null) Deno.writeTextFileSync(`${dir}/class/net/${name}/carrier`, carrier);
+    };
+    write("veth0", "0\n", 5);
+    write("veth1", "1\n", 6);
+    write("down0", null, 7); // an interface that is down refuses the read: no file here
+    assert.equal(interfaceCarrier("veth0", { sysRoot: dir }), false);
+    assert.equal(interfaceCarrier("veth0", { sysRoot: dir, index: 5 }), false);
+    assert.equal(interfaceCarrier("veth1", { sysRoot: dir, index: 6 }), true);
+    // A sysfs of another network namespace lists another veth0: not believed.
+    assert.equal(interfaceCarrier("veth0", { sysRoot: dir, index: 9 }), null);
+    assert.equal(interfaceCarrier("down0", { sysRoot: dir }), null);
+    assert.equal(interfaceCarrier("eth9", { sysRoot: dir }), null);
+    assert.equal(interfaceCarrier("../veth0", { sysRoot: dir }), null);
   });
 });
 
