@@ -3,10 +3,30 @@
 // and one plain line per group for the status lines of a non-terminal run.
 
 import pc from "picocolors";
-import type { GroupView } from "./_receive_view.ts";
 import type { ReceiverStatus } from "../lib/receiver_stats.ts";
+import type { ReceiverSummaryJson } from "../lib/receiver_summary.ts";
 
 type Colors = ReturnType<typeof pc.createColors>;
+
+/** Recent receive rate. */
+export interface RateView {
+  /** MCAS datagrams per second over the last second. */
+  pps: number;
+  /** Bits per second of MCAS UDP payload over the last second. */
+  bps: number;
+  /** Packets per second of the last seconds, oldest first, for the sparkline. */
+  history: readonly number[];
+}
+
+/** One group of a receiver of several, as its row shows it. */
+export interface GroupView {
+  /** The group. */
+  group: string;
+  /** Its statistics summary. */
+  summary: ReceiverSummaryJson;
+  /** Its recent rate. */
+  rate: RateView;
+}
 
 /** Options of {@linkcode renderGroupRows}. */
 export interface GroupRowsOptions {

@@ -11,7 +11,14 @@ import pc from "picocolors";
 import { colors as defaultColors, formatBitrate, formatDuration, sparkline } from "./_dashboard.ts";
 import type { ExpectationResult } from "../lib/expectations.ts";
 import { type LatencyMs, lossPercent, type ReceiverStatus } from "../lib/receiver_stats.ts";
-import { renderGroupLines, renderGroupRows } from "./_groups_view.ts";
+import {
+  type GroupView,
+  type RateView,
+  renderGroupLines,
+  renderGroupRows,
+} from "./_groups_view.ts";
+
+export type { GroupView, RateView };
 import type { GapJson, ReceiverSummaryJson, SenderJson } from "../lib/receiver_summary.ts";
 
 /** A colour set: `picocolors.createColors(enabled)`. */
@@ -19,26 +26,6 @@ export type Colors = ReturnType<typeof pc.createColors>;
 
 /** Colours that are all off: plain text. */
 export const NO_COLORS: Colors = pc.createColors(false);
-
-/** Recent receive rate. */
-export interface RateView {
-  /** MCAS datagrams per second over the last second. */
-  pps: number;
-  /** Bits per second of MCAS UDP payload over the last second. */
-  bps: number;
-  /** Packets per second of the last seconds, oldest first, for the sparkline. */
-  history: readonly number[];
-}
-
-/** One group of a receiver of several, as its row shows it. */
-export interface GroupView {
-  /** The group. */
-  group: string;
-  /** Its statistics summary. */
-  summary: ReceiverSummaryJson;
-  /** Its recent rate. */
-  rate: RateView;
-}
 
 /** Everything the views show. */
 export interface ReceiveViewState {

@@ -12,7 +12,55 @@
  */
 
 import { PathStats } from "./_path_stats.ts";
-import type { Arrival, McasFields, RecordVerdict } from "./receiver_stats.ts";
+
+/**
+ * The decoded MCAS header fields that the statistics use; `McasHeader` from `./mcas.ts` fits.
+ */
+export interface McasFields {
+  /** Sender id, random per sender invocation. */
+  senderId: bigint;
+  /** Sequence number, 0 for the first packet of an invocation. */
+  sequence: bigint;
+  /** Sender clock when the datagram was sent, nanoseconds. */
+  timestampNs: bigint;
+  /** The TTL / hop limit the sender set. */
+  ttl: number;
+  /** The DSCP the sender set. */
+  dscp: number;
+}
+
+/**
+ * The facts of one arrival. The hot path can keep one object and overwrite its fields for every
+ * datagram: `ReceiverStats.prototype.record` copies what it keeps.
+ */
+export interface Arrival {
+  /** Source address of the datagram, as text. */
+  source: string;
+  /** TTL / hop limit on arrival (IP_RECVTTL / IPV6_RECVHOPLIMIT), or null when unknown. */
+  receivedTtl: number | null;
+  /** DSCP on arrival (from IP_RECVTOS / IPV6_RECVTCLASS), or null when unknown. */
+  receivedDscp: number | null;
+  /**
+   * Arrival time in nanoseconds: the kernel timestamp (SO_TIMESTAMPNS, CLOCK_REALTIME) when there
+   * is one. Any clock will do as long as `ReceiverStats.prototype.tick` is given the
+   * same one; see `ReceiverStatsOptions.epochOffsetNs` for how it becomes wall time.
+   */
+  arrivalNs: bigint;
+  /** UDP payload length in bytes. */
+  bytes: number;
+}
+
+/**
+ * What `ReceiverStats.prototype.record` made of a datagram:
+ *
+ * - `"first"`: the first datagram of a sender id (a new table entry);
+ * - `"next"`: above the highest sequence seen (numbers skipped in between count as lost);
+ * - `"late"`: below the highest, not seen before: reordered (and taken out of lost);
+ * - `"duplicate"`: already delivered;
+ * - `"stale"`: older than the duplicate window, counted as a duplicate;
+ * - `"jump"`: more than `maxSequenceJump` away from the highest: a new epoch of the sender.
+ */
+export type RecordVerdict = "first" | "next" | "late" | "duplicate" | "stale" | "jump";
 
 /** One-way latency figures, in milliseconds. */
 export interface LatencyMs {

@@ -1,12 +1,13 @@
 /**
  * The status half of `ReceiverStats`: WAITING → RECEIVING ⇄ STALLED from the arrival times and
  * the ticks, the stall count and the gap log (the last `maxGaps` silences of the stall timeout or
- * more). Private to `receiver_stats.ts`, which re-exports {@linkcode GapSnapshot}.
+ * more). Private to `receiver_stats.ts`, which re-exports {@linkcode GapSnapshot} and {@linkcode ReceiverStatus}.
  *
  * @module
  */
 
-import type { ReceiverStatus } from "./receiver_stats.ts";
+/** WAITING (no MCAS datagram yet), RECEIVING, or STALLED (silent for the stall timeout). */
+export type ReceiverStatus = "WAITING" | "RECEIVING" | "STALLED";
 
 /** One entry of the gap log. */
 export interface GapSnapshot {

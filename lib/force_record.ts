@@ -12,7 +12,7 @@
  * @module
  */
 
-import type { MembershipProtocol } from "./igmp_version.ts";
+import type { MembershipProtocol } from "./version_in_force.ts";
 import { isAlive, type ProcessIdentity } from "./host_identity.ts";
 
 /** Where the records live unless told otherwise. */

@@ -29,8 +29,9 @@ import {
 import { register, unregister } from "./_restore_on_exit.ts";
 import { readSysctl, readSysctlStatus, validInterfaceName } from "./sysctl.ts";
 
-/** Which membership protocol: IGMP (IPv4) or MLD (IPv6). */
-export type MembershipProtocol = "igmp" | "mld";
+import type { MembershipProtocol } from "./version_in_force.ts";
+
+export type { MembershipProtocol };
 
 /** Options for {@linkcode validateMembershipVersion}. */
 export interface ValidateMembershipVersionOptions {

@@ -33,98 +33,35 @@
  * @module
  */
 
-import { type ReceiverSummaryJson, summarizeReceiver } from "./receiver_summary.ts";
+import {
+  type ReceiverSummaryJson,
+  type ReceiverTotals,
+  summarizeReceiver,
+} from "./receiver_summary.ts";
 import {
   type ReceiverStatsOptions,
   resolveReceiverStatsOptions,
 } from "./_receiver_stats_options.ts";
-import { type SenderSnapshot, SenderTable } from "./_sender_state.ts";
-import { type GapSnapshot, StallLog } from "./_stall_log.ts";
+import {
+  type Arrival,
+  type McasFields,
+  type RecordVerdict,
+  type SenderSnapshot,
+  SenderTable,
+} from "./_sender_state.ts";
+import { type GapSnapshot, type ReceiverStatus, StallLog } from "./_stall_log.ts";
 
-export type { GapSnapshot, ReceiverStatsOptions, SenderSnapshot };
+export type {
+  Arrival,
+  GapSnapshot,
+  McasFields,
+  ReceiverStatsOptions,
+  ReceiverStatus,
+  ReceiverTotals,
+  RecordVerdict,
+  SenderSnapshot,
+};
 export type { LatencyMs } from "./_sender_state.ts";
-
-/**
- * The decoded MCAS header fields that the statistics use; `McasHeader` from `./mcas.ts` fits.
- */
-export interface McasFields {
-  /** Sender id, random per sender invocation. */
-  senderId: bigint;
-  /** Sequence number, 0 for the first packet of an invocation. */
-  sequence: bigint;
-  /** Sender clock when the datagram was sent, nanoseconds. */
-  timestampNs: bigint;
-  /** The TTL / hop limit the sender set. */
-  ttl: number;
-  /** The DSCP the sender set. */
-  dscp: number;
-}
-
-/**
- * The facts of one arrival. The hot path can keep one object and overwrite its fields for every
- * datagram: {@linkcode ReceiverStats.prototype.record} copies what it keeps.
- */
-export interface Arrival {
-  /** Source address of the datagram, as text. */
-  source: string;
-  /** TTL / hop limit on arrival (IP_RECVTTL / IPV6_RECVHOPLIMIT), or null when unknown. */
-  receivedTtl: number | null;
-  /** DSCP on arrival (from IP_RECVTOS / IPV6_RECVTCLASS), or null when unknown. */
-  receivedDscp: number | null;
-  /**
-   * Arrival time in nanoseconds: the kernel timestamp (SO_TIMESTAMPNS, CLOCK_REALTIME) when there
-   * is one. Any clock will do as long as {@linkcode ReceiverStats.prototype.tick} is given the
-   * same one; see {@linkcode ReceiverStatsOptions.epochOffsetNs} for how it becomes wall time.
-   */
-  arrivalNs: bigint;
-  /** UDP payload length in bytes. */
-  bytes: number;
-}
-
-/** WAITING (no MCAS datagram yet), RECEIVING, or STALLED (silent for the stall timeout). */
-export type ReceiverStatus = "WAITING" | "RECEIVING" | "STALLED";
-
-/**
- * What {@linkcode ReceiverStats.prototype.record} made of a datagram:
- *
- * - `"first"`: the first datagram of a sender id (a new table entry);
- * - `"next"`: above the highest sequence seen (numbers skipped in between count as lost);
- * - `"late"`: below the highest, not seen before: reordered (and taken out of lost);
- * - `"duplicate"`: already delivered;
- * - `"stale"`: older than the duplicate window, counted as a duplicate;
- * - `"jump"`: more than `maxSequenceJump` away from the highest: a new epoch of the sender.
- */
-export type RecordVerdict = "first" | "next" | "late" | "duplicate" | "stale" | "jump";
-
-/** Running totals over every sender id, evicted ones included. */
-export interface ReceiverTotals {
-  /** MCAS datagrams, duplicates included. */
-  packets: number;
-  /** Bytes of MCAS datagrams. */
-  bytes: number;
-  /** Distinct sequence numbers delivered. */
-  unique: number;
-  /** Sequence numbers that never arrived. */
-  lost: number;
-  /** Datagrams already delivered (and stale ones, older than the window). */
-  duplicates: number;
-  /** Datagrams below the highest sequence seen, not duplicates. */
-  reordered: number;
-  /** New sender ids from a source address that already had one. */
-  restarts: number;
-  /** Datagrams that are not MCAS version 1. */
-  foreign: number;
-  /** Bytes of foreign datagrams. */
-  foreignBytes: number;
-  /** Stalls, including one in progress. */
-  stalls: number;
-  /** New epochs started by absurd sequence jumps. */
-  jumps: number;
-  /** Sender ids evicted from the full table. */
-  evictedSenders: number;
-  /** Loss percent: lost / (lost + unique) × 100, 0 when nothing was expected. */
-  lossPercent: number;
-}
 
 /**
  * Per-sender counting for a receiver, with bounded memory whatever arrives.

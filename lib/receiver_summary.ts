@@ -9,8 +9,53 @@
 
 import { dscpName } from "./dscp.ts";
 import { formatSenderId } from "./mcas.ts";
-import type { ReceiverStats, ReceiverStatus } from "./receiver_stats.ts";
+import type { SenderSnapshot } from "./_sender_state.ts";
+import type { GapSnapshot, ReceiverStatus } from "./_stall_log.ts";
 import { round } from "./_numbers.ts";
+
+/** Running totals over every sender id, evicted ones included. */
+export interface ReceiverTotals {
+  /** MCAS datagrams, duplicates included. */
+  packets: number;
+  /** Bytes of MCAS datagrams. */
+  bytes: number;
+  /** Distinct sequence numbers delivered. */
+  unique: number;
+  /** Sequence numbers that never arrived. */
+  lost: number;
+  /** Datagrams already delivered (and stale ones, older than the window). */
+  duplicates: number;
+  /** Datagrams below the highest sequence seen, not duplicates. */
+  reordered: number;
+  /** New sender ids from a source address that already had one. */
+  restarts: number;
+  /** Datagrams that are not MCAS version 1. */
+  foreign: number;
+  /** Bytes of foreign datagrams. */
+  foreignBytes: number;
+  /** Stalls, including one in progress. */
+  stalls: number;
+  /** New epochs started by absurd sequence jumps. */
+  jumps: number;
+  /** Sender ids evicted from the full table. */
+  evictedSenders: number;
+  /** Loss percent: lost / (lost + unique) × 100, 0 when nothing was expected. */
+  lossPercent: number;
+}
+
+/** What a summary is built from: a `ReceiverStats` fits. */
+export interface SummarySource {
+  /** WAITING, RECEIVING or STALLED. */
+  readonly status: ReceiverStatus;
+  /** Added to arrival times to make them wall-clock nanoseconds. */
+  readonly epochOffsetNs: bigint;
+  /** The running totals. */
+  totals(): ReceiverTotals;
+  /** The senders in the table. */
+  senders(): SenderSnapshot[];
+  /** The gap log. */
+  gaps(): GapSnapshot[];
+}
 
 /** A u64 in JSON: a number when it is at most 2^53 − 1, else its decimal digits as a string. */
 export type JsonU64 = number | string;
@@ -155,7 +200,7 @@ const NS_PER_S = 1_000_000_000;
  * @param stats The statistics.
  * @returns A fresh object, ready for `JSON.stringify`.
  */
-export function summarizeReceiver(stats: ReceiverStats): ReceiverSummaryJson {
+export function summarizeReceiver(stats: SummarySource): ReceiverSummaryJson {
   const totals = stats.totals();
   const epochOffsetNs = stats.epochOffsetNs;
   return {

@@ -21,7 +21,8 @@
  * @module
  */
 
-import type { MembershipProtocol } from "./igmp_version.ts";
+/** Which membership protocol: IGMP (IPv4) or MLD (IPv6). */
+export type MembershipProtocol = "igmp" | "mld";
 
 /** Why a version is in force. */
 export type VersionReason =

@@ -11,9 +11,19 @@
  * @module
  */
 
-import type { Lab } from "./lab.ts";
+/** What the safety net needs of a lab: a `Lab` (`lab.ts`) fits. */
+export interface LiveLab {
+  /** The lab's id (the prefix and pid part of its namespaces' names). */
+  readonly id: string;
+  /** Its namespaces, by name. */
+  readonly namespaces: readonly { readonly name: string }[];
+  /** Tears it down. */
+  close(): Promise<void>;
+  /** Tears it down synchronously (from an unload or signal handler). */
+  closeSync(): void;
+}
 
-const labs = new Set<Lab>();
+const labs = new Set<LiveLab>();
 const SIGNALS: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 const signalHandlers = new Map<Deno.Signal, () => void>();
 
@@ -32,7 +42,7 @@ function onUnload(): void {
  *
  * @param lab The lab.
  */
-export function registerLab(lab: Lab): void {
+export function registerLab(lab: LiveLab): void {
   if (labs.size === 0) {
     globalThis.addEventListener("unload", onUnload);
     for (const signal of SIGNALS) {
@@ -60,7 +70,7 @@ export function registerLab(lab: Lab): void {
  *
  * @param lab The lab.
  */
-export function unregisterLab(lab: Lab): void {
+export function unregisterLab(lab: LiveLab): void {
   labs.delete(lab);
   if (labs.size === 0) {
     globalThis.removeEventListener("unload", onUnload);
@@ -80,7 +90,7 @@ export function unregisterLab(lab: Lab): void {
  *
  * @returns A snapshot, in creation order.
  */
-export function liveLabs(): Lab[] {
+export function liveLabs(): LiveLab[] {
   return [...labs];
 }
 
