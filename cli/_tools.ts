@@ -27,7 +27,8 @@ export const TOOLS: readonly ToolEntry[] = [
   {
     name: "mcast-status",
     entry: "cli/mcast_status.ts",
-    permissions: ["--allow-ffi", "--allow-env", "--allow-read=/proc,/sys"],
+    // --check runs ip, iptables-save and nft (read-only).
+    permissions: ["--allow-ffi", "--allow-env", "--allow-read=/proc,/sys", "--allow-run"],
   },
   {
     name: "mctx-send",

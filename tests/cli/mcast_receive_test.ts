@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import { type LabProcess, labTest, type Namespace } from "../lab/mod.ts";
+import { runDenoAsNobody } from "./_as_nobody.ts";
 import { parseIgmp } from "../../lib/proc_igmp.ts";
 
 const TOOL = new URL("../../cli/mcast_receive.ts", import.meta.url).pathname;
@@ -394,28 +395,9 @@ labTest(
   async (lab) => {
     const ns = await lab.addNamespace("nobody");
     const before = await ns.readSysctl("net.ipv4.conf.lo.force_igmp_version");
-    // nobody needs its own Deno cache; the npm packages are copied from ours (no download).
-    const denoDir = await Deno.makeTempDir({ prefix: "mcr-nobody-" });
-    try {
-      const info = JSON.parse(
-        new TextDecoder().decode(
-          (await new Deno.Command(Deno.execPath(), { args: ["info", "--json"] }).output()).stdout,
-        ),
-      );
-      await ns.run(["cp", "-r", info.npmCache, `${denoDir}/npm`], { check: true });
-      await ns.run(["chmod", "-R", "a+rwX", denoDir], { check: true });
-      const result = await ns.run([
-        "runuser",
-        "-u",
-        "nobody",
-        "--",
-        "env",
-        `DENO_DIR=${denoDir}`,
-        `HOME=${denoDir}`,
-        "NO_COLOR=1",
-        Deno.execPath(),
-        "run",
-        "--cached-only",
+    const result = await runDenoAsNobody(
+      ns,
+      [
         ...TOOL_FLAGS,
         TOOL,
         "239.77.1.2",
@@ -426,20 +408,19 @@ labTest(
         "--duration",
         "1",
         "--json",
-      ], { cwd: ROOT, timeoutMs: 30_000 });
-      assert.equal(result.code, 0, result.stderr);
-      const lines = result.stderr.trim().split("\n");
-      assert.equal(lines.length, 1, result.stderr);
-      assert.match(
-        lines[0],
-        /^mcast-receive: warning: Permission needed to force IGMPv2 on lo: .*the kernel keeps force_igmp_version 0$/,
-      );
-      const summary = JSON.parse(result.stdout);
-      assert.equal(summary.igmp_version, 3, "the kernel's own version is reported");
-      assert.equal(await ns.readSysctl("net.ipv4.conf.lo.force_igmp_version"), before);
-    } finally {
-      await Deno.remove(denoDir, { recursive: true });
-    }
+      ],
+      { cwd: ROOT, env: { NO_COLOR: "1" } },
+    );
+    assert.equal(result.code, 0, result.stderr);
+    const lines = result.stderr.trim().split("\n");
+    assert.equal(lines.length, 1, result.stderr);
+    assert.match(
+      lines[0],
+      /^mcast-receive: warning: Permission needed to force IGMPv2 on lo: .*the kernel keeps force_igmp_version 0$/,
+    );
+    const summary = JSON.parse(result.stdout);
+    assert.equal(summary.igmp_version, 3, "the kernel's own version is reported");
+    assert.equal(await ns.readSysctl("net.ipv4.conf.lo.force_igmp_version"), before);
   },
   { requires: ["runuser"] },
 );
