@@ -109,6 +109,12 @@ export function reversePathVerdict(input: ReversePathInput): ReversePathVerdict 
     : { accepted: false, reason: "strict-other-interface" };
 }
 
+/** For sources seen arriving (the wire tap): how the kernel's drop counter grew meanwhile. */
+export interface SeenOnWire {
+  /** Growth of `IPReversePathFilter` while watching, or null when unknown. */
+  counterGrowth: number | null;
+}
+
 /** The mode in force on an interface and its two parts, read from /proc/sys. */
 export interface RpFilterSetting {
   /** The mode, or null when a value cannot be read. */
@@ -164,12 +170,14 @@ export function readRpFilter(iface: string, options: { procRoot?: string } = {})
  * @param reception The checked request.
  * @param iface The receiving interface.
  * @param sources The sources to judge (default: the join's INCLUDE list).
+ * @param seen For sources the wire tap saw arriving: the messages say so.
  * @returns The findings (`rp-filter`).
  */
 export async function checkReversePath(
   reception: Reception,
   iface: NetworkInterface,
   sources: readonly string[] = reception.sources,
+  seen: SeenOnWire | null = null,
 ): Promise<Finding[]> {
   if (reception.family !== "IPv4") return [];
   const setting = readRpFilter(iface.name);
@@ -226,11 +234,16 @@ export async function checkReversePath(
       : verdict.reason === "not-unicast"
       ? `the route back to ${source} is ${routeBack?.type}`
       : `the route back to ${source} leaves through ${routeBack?.interface}, not ${iface.name}`;
+    const grew = seen?.counterGrowth
+      ? `; the kernel's reverse-path drop counter grew by ${seen.counterGrowth} while watching`
+      : "";
     findings.push({
       id: "rp-filter",
       severity: "error",
-      message: `Reverse-path filtering drops ${source} on ${iface.name}: ${mode} and ${why}` +
-        counted,
+      message: seen === null
+        ? `Reverse-path filtering drops ${source} on ${iface.name}: ${mode} and ${why}${counted}`
+        : `Datagrams from ${source} reach ${iface.name} but reverse-path filtering drops them: ` +
+          `${mode} and ${why}${grew}`,
       fix: verdict.reason === "strict-other-interface"
         ? `sysctl -w net.ipv4.conf.${iface.name}.rp_filter=2`
         : `ip route add ${source} dev ${iface.name}`,

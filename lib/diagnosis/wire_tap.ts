@@ -217,18 +217,10 @@ export async function wireFindings(
         : receiveCommand({ ...reception, exclude: [] }, iface.name),
     });
   }
-  const counter = seen.reversePathDrops === null || seen.reversePathDrops === 0
-    ? ""
-    : ` (the kernel's reverse-path drop counter grew by ${seen.reversePathDrops} while watching)`;
-  for (const { source } of wanted.slice(0, 8)) {
-    for (const finding of await checkReversePath(reception, iface, [source])) {
-      if (finding.severity !== "error") continue;
-      findings.push({
-        ...finding,
-        message: `Datagrams from ${source} reach ${iface.name} but are dropped: ` +
-          `${finding.message}${counter}`,
-      });
-    }
-  }
+  const judged = wanted.slice(0, 8).map((s) => s.source);
+  const dropped = await checkReversePath(reception, iface, judged, {
+    counterGrowth: seen.reversePathDrops,
+  });
+  findings.push(...dropped.filter((f) => f.severity === "error"));
   return findings;
 }

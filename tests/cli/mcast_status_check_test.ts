@@ -71,6 +71,14 @@ labTest(
     assert.equal(text.code, 0);
     assert.match(text.stdout, /^Receiving \(10\.100\.1\.1, 232\.1\.1\.1\) port 19779 on veth0\n/);
     assert.match(text.stdout, /\nReady: nothing blocks reception \(0 errors, 2 warnings\)\n$/);
+    const mld = await checkText(
+      p.rx,
+      ["ff3e::8000:1", p.link.a.ipv6!, "-i", "veth0"],
+      "no-querier",
+    );
+    assert.match(mld.stdout, /No MLD query has been received on veth0 since it came up/);
+    const asmInSsm = await checkText(p.rx, ["232.1.1.1", "-i", "veth0"], "ssm-range");
+    assert.match(asmInSsm.stdout, /warning ssm-range +232\.1\.1\.1 is an any-source join inside/);
     // The verdict is true: the stream arrives.
     assert.ok(await received(p, "232.1.1.1", { sources: [tx] }) >= 90);
 
@@ -135,6 +143,26 @@ labTest(
   { timeoutMs: 60_000 },
 );
 
+labTest("--check with the multicast route on another interface: wrong-interface", async (lab) => {
+  const p = await pair(lab);
+  const other = await lab.addNamespace("other");
+  await lab.link(other, p.rx); // rx's veth1; its 224.0.0.0/4 route stays on veth0
+  const [code, json] = await checkJson(p.rx, ["239.1.1.1", "-i", "veth1"]);
+  assert.equal(code, 0, "a receiver that names veth1 still gets the group");
+  const [wrong] = findings(json, "wrong-interface");
+  assert.deepEqual(wrong, {
+    id: "wrong-interface",
+    severity: "warning",
+    message: "The kernel routes 239.1.1.1 out of veth0, not veth1: receivers that name no " +
+      "interface join on veth0",
+    fix: "ip route replace 224.0.0.0/4 dev veth1",
+  });
+  await checkText(p.rx, ["239.1.1.1", "-i", "veth1"], "wrong-interface");
+  await runFix(p.rx, wrong.fix, "wrong-interface");
+  const [, fixed] = await checkJson(p.rx, ["239.1.1.1", "-i", "veth1"]);
+  assert.deepEqual(findings(fixed, "wrong-interface"), []);
+});
+
 labTest(
   "--check on a down interface, one without carrier, one without MULTICAST",
   async (lab) => {
@@ -167,6 +195,7 @@ labTest(
     const [flagCode, flag] = await checkJson(p.rx, ["239.1.1.1", "-i", "veth0"]);
     assert.equal(flagCode, 0);
     const [noMulticast] = findings(flag, "no-multicast");
+    await checkText(p.rx, ["239.1.1.1", "-i", "veth0"], "no-multicast");
     assert.deepEqual([noMulticast.severity, noMulticast.fix], [
       "warning",
       "ip link set dev veth0 multicast on",
@@ -211,6 +240,7 @@ labTest(
         "unreachable)",
     );
     assert.equal(rp.fix, "ip route add 192.0.2.10 dev veth0");
+    await checkText(p.rx, ["232.1.1.1", source, "-i", "veth0"], "rp-filter");
     // Ground truth: the datagrams arrive, the kernel drops and counts them, the socket gets none.
     const drops = async () =>
       parseNetstatValue((await p.rx.run(["cat", "/proc/net/netstat"], { check: true })).stdout);

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { labTest } from "../lab/mod.ts";
 import {
   checkJson,
+  checkText,
   errors,
   expectError,
   findings,
@@ -113,7 +114,10 @@ labTest(
     const { diagnosis } = result;
     assert.deepEqual(errors(diagnosis), ["rp-filter"], JSON.stringify(diagnosis.findings));
     const [rp] = diagnosis.findings.filter((f) => f.id === "rp-filter");
-    assert.match(rp.message, /^Datagrams from 192\.0\.2\.10 reach veth0 but are dropped: /);
+    assert.match(
+      rp.message,
+      /^Datagrams from 192\.0\.2\.10 reach veth0 but reverse-path filtering drops them: rp_filter = 1 \(strict/,
+    );
     assert.match(rp.message, /no route back to 192\.0\.2\.10/);
     assert.match(rp.message, /the kernel's reverse-path drop counter grew by \d+ while watching/);
     assert.equal(rp.fix, "ip route add 192.0.2.10 dev veth0");
@@ -199,6 +203,7 @@ labTest(
     );
     assert.match(querier.message, new RegExp(`an IGMPv2 querier is active on ${member.name}`));
     assert.equal(querier.fix, "ip link set dev BRIDGE type bridge mcast_igmp_version 3");
+    await checkText(rx, ["232.1.1.1", "10.100.9.9", "-i", member.name], "querier");
     // MLD: the queries were counted, their version is not visible: a warning.
     const [code6, json6] = await checkJson(rx, ["ff3e::1", "fd00::9", "-i", member.name]);
     assert.equal(code6, 0);
