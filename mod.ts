@@ -9,6 +9,10 @@
  *
  * Sender metrics live in the `./metrics` subpath so the core does not pay for them.
  *
+ * Diagnosis: {@linkcode checkReception} says what stops this host from receiving a group (what
+ * `mcast-status --check` prints), {@linkcode diagnoseReceiver} adds what reaches the interface
+ * but not the socket, and {@linkcode QuerierWatcher} names the LAN's querier.
+ *
  * @example Send one datagram
  * ```ts ignore
  * import { Context, PublicationConfig } from "./mod.ts";
@@ -58,6 +62,14 @@ export * from "./lib/batch_recorder.ts";
 export * from "./lib/igmp_version.ts";
 export * from "./lib/proc_igmp.ts";
 export * from "./lib/interfaces.ts";
+export * from "./lib/proc_counters.ts";
+export * from "./lib/diagnosis/finding.ts";
+export * from "./lib/diagnosis/reception.ts";
+export * from "./lib/diagnosis/check_reception.ts";
+export * from "./lib/diagnosis/receiver_diagnosis.ts";
+export * from "./lib/diagnosis/querier_watcher.ts";
+export * from "./lib/diagnosis/wire_tap.ts";
+export type { QuerierObservation } from "./lib/diagnosis/version_check.ts";
 // Types only: the metrics implementation stays in the `./metrics` subpath.
 export type {
   ContextMetricsDelta,

@@ -27,18 +27,26 @@ export const TOOLS: readonly ToolEntry[] = [
   {
     name: "mcast-receive",
     entry: "cli/mcast_receive.ts",
-    // /run/mcast: the shared records of forced IGMP/MLD versions (root only writes them).
+    // /run/mcast: the shared records of forced IGMP/MLD versions (root only writes them); the
+    // diagnosis of a silent stream runs ip, iptables-save and nft (read-only).
     permissions: [
       "--allow-ffi",
       "--allow-env",
       "--allow-read=/proc,/sys,/run/mcast",
       "--allow-write=/run/mcast",
+      "--allow-run",
     ],
   },
   {
     name: "mcast-status",
     entry: "cli/mcast_status.ts",
-    permissions: ["--allow-ffi", "--allow-env", "--allow-read=/proc,/sys,/run/mcast"],
+    // --check runs ip, iptables-save and nft (read-only).
+    permissions: [
+      "--allow-ffi",
+      "--allow-env",
+      "--allow-read=/proc,/sys,/run/mcast",
+      "--allow-run",
+    ],
   },
   {
     name: "mctx-send",

@@ -9,6 +9,7 @@
  * deno task mcast-status --all -i eth0
  * deno task mcast-status --json     # { "interfaces": [ … ] }, CONTRACT "mcast-status"
  * deno task mcast-status --watch    # redraw every second until Ctrl-C
+ * deno task mcast-status --check 232.1.1.1 10.0.0.1 -i eth1   # what stops reception, and fixes
  * ```
  *
  * `--watch --json` prints one compact JSON object per line every second (NDJSON), for scripts
@@ -18,8 +19,11 @@
  */
 
 import Table from "cli-table3";
-import { createProgram, EXIT, runTool } from "./_cli.ts";
+import { createProgram, EXIT, integerIn, runTool } from "./_cli.ts";
+import { checkJson, renderCheck } from "./_check_view.ts";
 import { colors, LiveView } from "./_dashboard.ts";
+import { checkReception } from "../lib/diagnosis/check_reception.ts";
+import { InvalidValueError } from "../lib/errors.ts";
 import { abortOnSignals, sleepUntil } from "./_runtime.ts";
 import { type NetworkInterface, resolveInterface } from "../lib/interfaces.ts";
 import { DEFAULT_FORCE_RECORD_DIR, listForceRecords, splitHolders } from "../lib/force_record.ts";
@@ -75,6 +79,8 @@ interface StatusArgs {
   interface?: string;
   json: boolean;
   watch: boolean;
+  /** `--check GROUP`: the group to check, with its sources and port. */
+  check?: { group: string; sources: string[]; port?: number };
 }
 
 const EXAMPLES = [
@@ -84,6 +90,8 @@ const EXAMPLES = [
   "mcast-status --json | jq '.interfaces[].groups[].group'",
   "mcast-status --watch          # redraw every second until Ctrl-C",
   "mcast-status --watch --json   # one JSON object per line, every second",
+  "mcast-status --check 239.1.1.1 -i eth1            # what stops reception, with the fixes",
+  "mcast-status --check 232.1.1.1 10.0.0.1,10.0.0.2 --port 5000 --json",
 ];
 
 const NOTES = `Notes:
@@ -95,6 +103,10 @@ const NOTES = `Notes:
   always lists every interface that has IPv4 or IPv6 multicast state.
   --watch: on a terminal the view is redrawn in place; otherwise a new table is printed every
   second; with --json one compact JSON object per line every second.
+  --check GROUP [SOURCE[,SOURCE...]]: read-only checks of the route, the interface, reverse-path
+  filtering, the IGMP/MLD version and querier, the firewall, the membership limits, the joins and
+  the SSM range, each finding with the command that fixes it. Exit 0 when nothing blocks
+  reception (warnings may be printed), 3 when an error does. Firewall rules need root to read.
 `;
 
 function parseArgs(argv: string[]): StatusArgs | null {
@@ -108,16 +120,42 @@ function parseArgs(argv: string[]): StatusArgs | null {
     .option("-i, --interface <iface>", "only this interface (name, index or local address)")
     .option("--json", "print the state as one JSON object")
     .option("-w, --watch", "refresh every second until Ctrl-C")
+    .option("--check <group>", "check what stops reception of this group (or channel)")
+    .option(
+      "--port <port>",
+      "with --check: the UDP port (default 19779)",
+      integerIn("port", 1, 65535),
+    )
+    .argument("[source]", "with --check: the SSM source, or a comma list of sources")
     .addHelpText("after", NOTES)
-    .action(() => {
+    .action((source: string | undefined) => {
       const o = program.opts<
-        { all?: boolean; interface?: string; json?: boolean; watch?: boolean }
+        {
+          all?: boolean;
+          interface?: string;
+          json?: boolean;
+          watch?: boolean;
+          check?: string;
+          port?: number;
+        }
       >();
+      if (o.check === undefined && (source !== undefined || o.port !== undefined)) {
+        const what = source !== undefined ? "argument" : "option";
+        throw new InvalidValueError(what, source ?? "--port", "--check GROUP before it");
+      }
+      if (o.check !== undefined && (o.watch || o.all)) {
+        throw new InvalidValueError("option", o.watch ? "--watch" : "--all", "no --check with it");
+      }
       parsed = {
         all: o.all ?? false,
         interface: o.interface,
         json: o.json ?? false,
         watch: o.watch ?? false,
+        check: o.check === undefined ? undefined : {
+          group: o.check,
+          sources: source === undefined ? [] : source.split(",").map((s) => s.trim()),
+          port: o.port,
+        },
       };
     });
   program.parse(argv, { from: "user" });
@@ -139,6 +177,11 @@ function parseArgs(argv: string[]): StatusArgs | null {
 export async function main(args: string[]): Promise<number> {
   const parsed = parseArgs(args);
   if (parsed === null) return EXIT.ok; // --help / --version were handled by commander
+  if (parsed.check !== undefined) {
+    const report = await checkReception({ ...parsed.check, interface: parsed.interface });
+    write(parsed.json ? `${JSON.stringify(checkJson(report), null, 2)}\n` : renderCheck(report));
+    return report.ready ? EXIT.ok : EXIT.expectation;
+  }
   // An unknown interface is a usage error (InterfaceNotFoundError → exit 2), found before reading.
   const only = parsed.interface === undefined ? undefined : resolveInterface(parsed.interface);
   const snapshot = () => readState(parsed, only);

@@ -81,6 +81,16 @@ export const DARWIN: PlatformTable = {
   IFF_LOOPBACK: 0x8,
   IFF_RUNNING: 0x40,
   IFF_MULTICAST: 0x8000,
+  AF_PACKET: -1, // no packet sockets (BPF devices instead)
+  SOCK_RAW: 3,
+  IPPROTO_IGMP: 2,
+  IPPROTO_ICMPV6: 58,
+  ICMP6_FILTER: 18,
+  SO_BINDTODEVICE: -1, // IP_BOUND_IF by index instead
+  SO_ATTACH_FILTER: -1,
+  ETH_P_IP: -1,
+  ETH_P_IPV6: -1,
+  PACKET_OUTGOING: -1,
   errno: {
     EPERM: 1,
     ENOENT: 2,
@@ -153,5 +163,13 @@ export const DARWIN: PlatformTable = {
     timespecSize: 16,
     rlimitSize: 16,
     pollfdSize: 8,
+    sockaddrLlSize: -1,
+    sockaddrLl: { family: -1, protocol: -1, ifindex: -1, pkttype: -1 },
+    sockFilterSize: 8,
+    sockFilter: { code: 0, jt: 2, jf: 3, k: 4 },
+    sockFprogSize: 16,
+    sockFprog: { length: 0, filter: 8 },
+    icmp6FilterSize: 32,
+    icmp6FilterBitBlocks: false,
   },
 };

@@ -36,6 +36,18 @@ export interface StructLayout {
   /** struct rlimit: two rlim_t (64-bit). */
   rlimitSize: number;
   pollfdSize: number;
+  /** `struct sockaddr_ll`; size -1 where the OS has no packet sockets. */
+  sockaddrLlSize: number;
+  sockaddrLl: { family: number; protocol: number; ifindex: number; pkttype: number };
+  /** `struct sock_filter` (one classic BPF instruction) and `struct sock_fprog`. */
+  sockFilterSize: number;
+  sockFilter: { code: number; jt: number; jf: number; k: number };
+  sockFprogSize: number;
+  sockFprog: { length: number; filter: number };
+  /** `struct icmp6_filter`: 256 bits, one per ICMPv6 type. */
+  icmp6FilterSize: number;
+  /** Whether a set bit blocks its type (Linux) rather than passes it (BSD). */
+  icmp6FilterBitBlocks: boolean;
 }
 
 /** One OS's constants. A value of -1 means the OS has no such option. */
@@ -115,6 +127,22 @@ export interface PlatformTable {
   IFF_LOOPBACK: number;
   IFF_RUNNING: number;
   IFF_MULTICAST: number;
+  /** Packet sockets (`AF_PACKET`, Linux); -1 where the OS has none. */
+  AF_PACKET: number;
+  SOCK_RAW: number;
+  IPPROTO_IGMP: number;
+  IPPROTO_ICMPV6: number;
+  /** `setsockopt(IPPROTO_ICMPV6, ICMP6_FILTER)`: which ICMPv6 types a raw socket gets. */
+  ICMP6_FILTER: number;
+  /** -1 where the OS cannot bind a socket to a device by name. */
+  SO_BINDTODEVICE: number;
+  /** Classic BPF socket filters; -1 where the OS has none on sockets. */
+  SO_ATTACH_FILTER: number;
+  /** Ethertypes a packet socket binds to (host order here; the socket takes them big-endian). */
+  ETH_P_IP: number;
+  ETH_P_IPV6: number;
+  /** `sll_pkttype` of a frame this host sent. */
+  PACKET_OUTGOING: number;
   errno: Readonly<Record<string, number>>;
   layout: StructLayout;
 }

@@ -56,6 +56,8 @@ export interface Capabilities {
   nanosecondReceiveTimestamps: boolean;
   /** The IGMP/MLD version can be forced through /proc/sys. */
   procMembershipVersion: boolean;
+  /** Packet sockets with classic BPF filters exist (what reaches an interface can be watched). */
+  packetSockets: boolean;
 }
 
 /**
@@ -72,4 +74,5 @@ export const CAPABILITIES: Capabilities = {
   forcedReceiveBuffer: PLATFORM.SO_RCVBUFFORCE >= 0,
   nanosecondReceiveTimestamps: PLATFORM.SO_TIMESTAMPNS >= 0,
   procMembershipVersion: PLATFORM.os === "linux",
+  packetSockets: PLATFORM.AF_PACKET >= 0 && PLATFORM.SO_ATTACH_FILTER >= 0,
 };

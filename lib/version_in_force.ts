@@ -167,20 +167,53 @@ export function sourceJoinRefusal(join: SourceJoin, inForce: VersionInForce): st
     `${have} reports carry no source list, so the router would only learn (*, ${join.group})`;
   const family = igmp ? "ipv4" : "ipv6";
   const key = igmp ? "force_igmp_version" : "force_mld_version";
+  const fix = versionFixCommand(inForce);
   switch (inForce.reason) {
     case "forced-all":
       return `${head}: net.${family}.conf.all.${key} = ${inForce.all} forces ${have} on every ` +
-        `interface and ${why}; clear it with: sysctl -w net.${family}.conf.all.${key}=0`;
+        `interface and ${why}; clear it with: ${fix}`;
     case "forced-interface":
       return `${head}: net.${family}.conf.${inForce.interface}.${key} = ${inForce.iface} forces ` +
-        `${have} and ${why}; clear it with: sysctl -w net.${family}.conf.${inForce.interface}.${key}=0 ` +
+        `${have} and ${why}; clear it with: ${fix} ` +
         `(or run mcast-receive as root: it forces ${want} for the run)`;
     default:
       return `${head}: an ${have} querier is active on ${inForce.interface} (the kernel answers in ` +
         `${have} until about 260 s after its last query) and ${why}; make the querier speak ` +
-        `${want} (a Linux bridge: ip link set dev BRIDGE type bridge mcast_${
-          igmp ? "igmp" : "mld"
-        }_version ${newest})` +
+        `${want} (a Linux bridge: ${fix})` +
         (igmp ? "" : `, or force ${want} on ${inForce.interface} as root`);
+  }
+}
+
+/**
+ * The command that lifts what holds the version below IGMPv3 / MLDv2: clearing the forcing
+ * sysctl, or — for an older querier, which no setting of this host overrides for IGMP — making
+ * the querier (a Linux bridge) speak the newest version.
+ *
+ * @example
+ * ```ts
+ * import { versionFixCommand, versionInForce } from "./version_in_force.ts";
+ * versionFixCommand(versionInForce({ protocol: "igmp", interface: "eth1", all: 2, iface: 0 }));
+ * // "sysctl -w net.ipv4.conf.all.force_igmp_version=0"
+ * versionFixCommand(
+ *   versionInForce({ protocol: "igmp", interface: "eth1", all: 0, iface: 0, observed: 2 }),
+ * ); // "ip link set dev BRIDGE type bridge mcast_igmp_version 3"
+ * ```
+ *
+ * @param inForce The version in force.
+ * @returns The command.
+ */
+export function versionFixCommand(inForce: VersionInForce): string {
+  const igmp = inForce.protocol === "igmp";
+  const family = igmp ? "ipv4" : "ipv6";
+  const key = igmp ? "force_igmp_version" : "force_mld_version";
+  switch (inForce.reason) {
+    case "forced-all":
+      return `sysctl -w net.${family}.conf.all.${key}=0`;
+    case "forced-interface":
+      return `sysctl -w net.${family}.conf.${inForce.interface}.${key}=0`;
+    default:
+      return `ip link set dev BRIDGE type bridge mcast_${igmp ? "igmp" : "mld"}_version ${
+        igmp ? 3 : 2
+      }`;
   }
 }

@@ -81,6 +81,16 @@ Deno.test("Linux socket constants are the kernel's numbers", () => {
     IFF_LOOPBACK: 0x8,
     IFF_RUNNING: 0x40,
     IFF_MULTICAST: 0x1000,
+    AF_PACKET: 17,
+    SOCK_RAW: 3,
+    IPPROTO_IGMP: 2,
+    IPPROTO_ICMPV6: 58,
+    ICMP6_FILTER: 1,
+    SO_BINDTODEVICE: 25,
+    SO_ATTACH_FILTER: 26,
+    ETH_P_IP: 0x0800,
+    ETH_P_IPV6: 0x86dd,
+    PACKET_OUTGOING: 4,
   };
   const actual = Object.fromEntries(
     Object.keys(expected).map((key) => [key, LINUX[key as keyof PlatformTable]]),
@@ -137,6 +147,15 @@ Deno.test("Linux struct layouts match glibc on LP64", () => {
   assert.equal(layout.groupReqGroupOffset, 8);
   assert.equal(layout.groupSourceReqSize, 264);
   assert.equal(layout.groupSourceReqSourceOffset, 136);
+  // <linux/if_packet.h>, <linux/filter.h>, <netinet/icmp6.h> (checked with offsetof on glibc).
+  assert.equal(layout.sockaddrLlSize, 20);
+  assert.deepEqual(layout.sockaddrLl, { family: 0, protocol: 2, ifindex: 4, pkttype: 10 });
+  assert.equal(layout.sockFilterSize, 8);
+  assert.deepEqual(layout.sockFilter, { code: 0, jt: 2, jf: 3, k: 4 });
+  assert.equal(layout.sockFprogSize, 16);
+  assert.deepEqual(layout.sockFprog, { length: 0, filter: 8 });
+  assert.equal(layout.icmp6FilterSize, 32);
+  assert.equal(layout.icmp6FilterBitBlocks, true);
   assert.equal(layout.iovecSize, 16);
   assert.equal(layout.msghdrSize, 56);
   assert.equal(layout.mmsghdrSize, 64);
@@ -156,6 +175,7 @@ Deno.test("every capability holds on Linux", { ignore: !isLinux }, () => {
     forcedReceiveBuffer: true,
     nanosecondReceiveTimestamps: true,
     procMembershipVersion: true,
+    packetSockets: true,
   });
 });
 
