@@ -67,6 +67,7 @@ export * from "./lib/diagnosis/finding.ts";
 export * from "./lib/diagnosis/reception.ts";
 export * from "./lib/diagnosis/check_reception.ts";
 export * from "./lib/diagnosis/receiver_diagnosis.ts";
+export * from "./lib/diagnosis/self_diagnosis.ts";
 export * from "./lib/diagnosis/querier_watcher.ts";
 export * from "./lib/diagnosis/wire_tap.ts";
 export type { QuerierObservation } from "./lib/diagnosis/version_check.ts";

@@ -64,8 +64,12 @@ export interface ReceiveViewState {
   summary: ReceiverSummaryJson;
   /** Each group, when several (the dashboard shows a row per group). @default {[]} */
   groups?: readonly GroupView[];
-  /** Lines about the run worth showing (findings, hints). @default {[]} */
+  /** Lines about the run worth showing (hints). @default {[]} */
   notes?: readonly string[];
+  /** The querier heard on the join interface; absent: not shown. */
+  querier?: QuerierView;
+  /** Why nothing arrives, while (or when the run ended) silent; absent: not shown. */
+  diagnosis?: DiagnosisView;
   /**
    * One-way latency by sender id (16 hex digits), for senders on this host (they share its
    * monotonic clock); absent for the others.
@@ -75,6 +79,30 @@ export interface ReceiveViewState {
   expectations: readonly ExpectationResult[] | null;
   /** True for the final frame / summary after the run ended. */
   final: boolean;
+}
+
+/** The querier, as the dashboard shows it. */
+export interface QuerierView {
+  /** IGMP or MLD. */
+  protocol: "IGMP" | "MLD";
+  /** Whether it is listened for; when not, `skipped` says why. */
+  watched: boolean;
+  /** Why it is not listened for (`needs root`), or null. */
+  skipped: string | null;
+  /** The querier heard, or null. */
+  querier: { address: string; version: number; last_seen_s: number } | null;
+  /** Seconds listened since the join. */
+  listenedS: number;
+}
+
+/** The receiver's diagnosis, as the dashboard shows it. */
+export interface DiagnosisView {
+  /** A diagnosis is running now. */
+  running: boolean;
+  /** The finding to show first, or null. */
+  top: { id: string; severity: "error" | "warning"; message: string; fix: string } | null;
+  /** Findings in all. */
+  count: number;
 }
 
 /** Options of the renderers. */
@@ -225,6 +253,10 @@ export function renderDashboard(state: ReceiveViewState, options: RenderOptions 
       (t.senders_evicted > 0 ? `  ${c.yellow(`evicted ${t.senders_evicted}`)}` : ""),
   );
   for (const note of state.notes ?? []) lines.push(c.yellow(`note     ${note}`));
+  if (state.querier !== undefined) {
+    lines.push(`${c.dim("querier")}  ${querierText(state.querier, c)}`);
+  }
+  if (state.diagnosis !== undefined) lines.push(...diagnosisLines(state.diagnosis, c));
 
   lines.push("");
   const groups = state.groups ?? [];
@@ -265,6 +297,41 @@ export function renderDashboard(state: ReceiveViewState, options: RenderOptions 
     lines.push(c.dim("Ctrl-C to stop"));
   }
   return lines.join("\n");
+}
+
+/**
+ * The querier line: who was heard, or that none was, or why it is not listened for.
+ *
+ * @example
+ * ```ts
+ * import { NO_COLORS, querierText } from "./_receive_view.ts";
+ * const querier = { address: "10.0.1.2", version: 2, last_seen_s: 3.1 };
+ * const view = { protocol: "IGMP" as const, watched: true, skipped: null, listenedS: 20 };
+ * querierText({ ...view, querier }, NO_COLORS); // "10.0.1.2 IGMPv2, last query 3.1s ago"
+ * querierText({ ...view, querier: null }, NO_COLORS); // "none heard in 20.0s since the join"
+ * ```
+ *
+ * @param q The querier view.
+ * @param c Colours.
+ * @returns One line's text.
+ */
+export function querierText(q: QuerierView, c: Colors = NO_COLORS): string {
+  if (!q.watched) return c.dim(`not listened for (${q.skipped ?? "unknown"})`);
+  if (q.querier === null) {
+    return c.yellow(`none heard in ${formatDuration(q.listenedS)} since the join`);
+  }
+  return `${q.querier.address} ${q.protocol}v${q.querier.version}, last query ` +
+    `${formatDuration(q.querier.last_seen_s)} ago`;
+}
+
+function diagnosisLines(d: DiagnosisView, c: Colors): string[] {
+  if (d.top === null) return d.running ? [c.dim("why      checking why nothing arrives…")] : [];
+  const more = d.count > 1 ? c.dim(` (+${d.count - 1} more, see --json)`) : "";
+  const mark = d.top.severity === "error" ? c.red(d.top.id) : c.yellow(d.top.id);
+  return [
+    `${c.dim("why")}      ${mark}: ${d.top.message}${more}`,
+    `${c.dim("fix")}      ${d.top.fix}`,
+  ];
 }
 
 /**

@@ -27,6 +27,7 @@
 import { createProgram, EXIT, integerIn, numberIn, parser, runTool, VERSION } from "./_cli.ts";
 import { colors, LiveView, StatusLines } from "./_dashboard.ts";
 import { RateHistory } from "./_rate_history.ts";
+import { ReceiveDiagnosis } from "./_receive_diagnosis.ts";
 import { overallStatus, receiveSummary, sumTotals } from "./_receive_summary.ts";
 import { abortOnSignals } from "./_runtime.ts";
 import {
@@ -316,6 +317,7 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
   });
 
   let forced: ForcedMembershipVersion | null = null;
+  let diagnosis: ReceiveDiagnosis | null = null;
   let view: LiveView | null = null;
   let lines: StatusLines | null = null;
   const timers: ReturnType<typeof setInterval>[] = [];
@@ -380,6 +382,19 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
       forced,
     });
     const several = receiver.groups.length > 1;
+    const dashboard = !args.json && !args.quiet && Deno.stdout.isTerminal();
+    const plain = !dashboard && !args.json && !args.quiet;
+    diagnosis = new ReceiveDiagnosis({
+      family: plan.family,
+      interface: chosen?.name ?? membership.interfaceName,
+      sources: args.sources,
+      exclude: args.exclude,
+      port: args.port,
+      stallTimeoutS: args.stallTimeout,
+      groups: receiver.groups.length,
+      print: plain ? (line) => console.error(`${NAME}: ${line}`) : null,
+      warn,
+    });
 
     const state = (final: boolean): ReceiveViewState => {
       const channels = receiver!.groups;
@@ -420,6 +435,8 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
         activeS,
         summary,
         groups: several ? groupViews : [],
+        querier: diagnosis!.querierView(),
+        diagnosis: diagnosis!.diagnosisView(),
         // Only a sender on this host shares our monotonic clock.
         latencyMs: new Map(
           senders
@@ -449,6 +466,7 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
       });
       total.sample(ms, packets, bytes);
       foreign.sample(ms, foreignPackets, 0);
+      diagnosis!.observe(receiver!.groups);
       // Durations beyond what one timer can hold (about 24.8 days) end here.
       if (args.duration > 0 && ms - startMs >= args.duration * 1000) stop.abort();
     };
@@ -459,7 +477,6 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
       timers.push(setTimeout(() => stop.abort(), args.duration * 1000));
     }
 
-    const dashboard = !args.json && !args.quiet && Deno.stdout.isTerminal();
     let frame: ReceiveViewState | null = null;
     if (dashboard) {
       view = new LiveView(() => renderDashboard(frame ?? state(false), { colors }));
@@ -477,6 +494,7 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
     lines?.stop();
     tick();
     membership.refresh();
+    await diagnosis.stop(); // what a diagnosis under way found is kept
     const final = state(true);
     const results = final.expectations ?? [];
     if (view !== null) {
@@ -495,8 +513,8 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
           protocol,
           membershipVersion: membership.version,
           elapsedS: final.elapsedS,
-          querier: null,
-          diagnosis: [],
+          querier: diagnosis.querierJson(),
+          diagnosis: diagnosis.diagnosisJson(),
           expectations: final.expectations,
         },
         receiver.groups.map((c) => ({ group: c.group, summary: c.stats.summary() })),
@@ -520,6 +538,7 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
     for (const timer of timers) clearInterval(timer);
     lines?.stop();
     view?.stop();
+    await diagnosis?.stop();
     // Leave (with the sockets) before the version is put back, so the leaves use the forced one.
     receiver?.close();
     forced?.restore();

@@ -249,6 +249,21 @@ export class ReceiverStats {
   }
 
   /**
+   * Stalls so far, one in progress included (`totals().stalls`, without building the totals).
+   *
+   * @example
+   * ```ts
+   * import { ReceiverStats } from "./receiver_stats.ts";
+   * new ReceiverStats().stalls; // 0
+   * ```
+   *
+   * @returns The count.
+   */
+  get stalls(): number {
+    return this.#stalls.stalls;
+  }
+
+  /**
    * Number of sender ids in the table now.
    *
    * @example

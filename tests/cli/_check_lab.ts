@@ -6,13 +6,14 @@
 
 import assert from "node:assert/strict";
 import type { Lab, LabProcess, Link, Namespace } from "../lab/mod.ts";
+import { taskFlags } from "../_task_flags.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const STATUS = new URL("../../cli/mcast_status.ts", import.meta.url).pathname;
 const SENDER = new URL("./_mcas_sender.ts", import.meta.url).pathname;
 const PEER = new URL("../lib/_diagnosis_peer.ts", import.meta.url).pathname;
 /** The permissions of `deno task mcast-status`. */
-export const STATUS_FLAGS = ["--allow-ffi", "--allow-env", "--allow-read", "--allow-run"];
+export const STATUS_FLAGS = taskFlags("mcast-status");
 
 /** One finding of the JSON. */
 export interface JsonFinding {

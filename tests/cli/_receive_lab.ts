@@ -17,16 +17,12 @@ import {
 } from "../lab/mod.ts";
 import { parseIgmp, parseIgmp6 } from "../../lib/proc_igmp.ts";
 import { ROOT, sendArgv } from "./_send_tool.ts";
+import { taskFlags } from "../_task_flags.ts";
 
 /** mcast-receive's entry point. */
 export const RECEIVE = new URL("../../cli/mcast_receive.ts", import.meta.url).pathname;
 /** The permissions of `deno task mcast-receive`. */
-export const RECEIVE_FLAGS = [
-  "--allow-ffi",
-  "--allow-env",
-  "--allow-read",
-  "--allow-write=/run/mcast",
-];
+export const RECEIVE_FLAGS = taskFlags("mcast-receive");
 /** mcast-status's entry point. */
 export const STATUS = new URL("../../cli/mcast_status.ts", import.meta.url).pathname;
 /** The scripted MCAS sender (`_mcas_sender.ts`). */
@@ -53,7 +49,7 @@ export function receiveArgv(args: string[]): string[] {
 
 /** The argv of mcast-status with `args`, as `deno task mcast-status` runs it. */
 export function statusArgv(args: string[]): string[] {
-  return [Deno.execPath(), "run", "--allow-ffi", "--allow-env", "--allow-read", STATUS, ...args];
+  return [Deno.execPath(), "run", ...taskFlags("mcast-status"), STATUS, ...args];
 }
 
 /**

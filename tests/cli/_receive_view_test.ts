@@ -7,6 +7,7 @@ import {
   describeDscp,
   describeHops,
   NO_COLORS,
+  querierText,
   type ReceiveViewState,
   renderDashboard,
   renderStartLine,
@@ -269,4 +270,44 @@ Deno.test("view: a same-host sender's one-way delay is shown, others' is not", (
   );
   const other = new Map([["fedcba9876543210", { min: 1, avg: 1, max: 1 }]]);
   assert.doesNotMatch(renderDashboard(state({ latencyMs: other }), { colors: NO_COLORS }), /delay/);
+});
+
+Deno.test("view: the querier line — heard, none heard, not listened for", () => {
+  const base = { protocol: "IGMP" as const, watched: true, skipped: null, listenedS: 42 };
+  const heard = { address: "10.0.1.2", version: 2, last_seen_s: 3.1 };
+  assert.equal(querierText({ ...base, querier: heard }), "10.0.1.2 IGMPv2, last query 3.1s ago");
+  assert.equal(querierText({ ...base, querier: null }), "none heard in 42.0s since the join");
+  assert.equal(
+    querierText({ ...base, protocol: "MLD", watched: false, skipped: "needs root", querier: null }),
+    "not listened for (needs root)",
+  );
+  const text = renderDashboard(
+    state({ querier: { ...base, querier: heard } }),
+    { colors: NO_COLORS },
+  );
+  assert.match(text, /^querier {2}10\.0\.1\.2 IGMPv2, last query 3\.1s ago$/m);
+});
+
+Deno.test("view: why nothing arrives — the top finding and its fix, or that a check runs", () => {
+  const top = {
+    id: "rp-filter",
+    severity: "error" as const,
+    message: "Reverse-path filtering drops 10.0.0.1 on eth1",
+    fix: "sysctl -w net.ipv4.conf.eth1.rp_filter=2",
+  };
+  const text = renderDashboard(
+    state({ diagnosis: { running: false, top, count: 3 } }),
+    { colors: NO_COLORS },
+  );
+  assert.match(
+    text,
+    /^why {6}rp-filter: Reverse-path filtering drops 10\.0\.0\.1 on eth1 \(\+2 more, see --json\)$/m,
+  );
+  assert.match(text, /^fix {6}sysctl -w net\.ipv4\.conf\.eth1\.rp_filter=2$/m);
+  const running = renderDashboard(
+    state({ diagnosis: { running: true, top: null, count: 0 } }),
+    { colors: NO_COLORS },
+  );
+  assert.match(running, /^why {6}checking why nothing arrives…$/m);
+  assert.doesNotMatch(renderDashboard(state(), { colors: NO_COLORS }), /^(why|querier) /m);
 });

@@ -1,11 +1,13 @@
 // What the mcast-send tests share: where the tool is, how it is started, and its --json keys.
 
+import { taskFlags } from "../_task_flags.ts";
+
 /** The repository root. */
 export const ROOT = new URL("../../", import.meta.url).pathname;
 /** The tool's entry point. */
 export const SCRIPT = new URL("../../cli/mcast_send.ts", import.meta.url).pathname;
 /** The permissions of `deno task mcast-send`. */
-export const FLAGS = ["--allow-ffi", "--allow-env", "--allow-read"];
+export const FLAGS = taskFlags("mcast-send");
 
 /** The `--json` keys, in the contract's order. */
 export const SUMMARY_KEYS = [

@@ -206,11 +206,8 @@ async function assertIgmpV2Querier(name: string, host: string, summary: Receiver
     await Deno.remove(pcap).catch(() => {});
   }
   assert.equal(summary.igmp_version, 2, "the receiver's membership runs IGMPv2");
-  // TODO(#10): unconditional once mcast-receive reports the querier it hears.
-  if (summary.querier !== null) {
-    assert.equal(summary.querier?.version, 2, JSON.stringify(summary.querier));
-    assert.equal(summary.querier?.address, "10.0.1.2");
-  }
+  assert.equal(summary.querier?.version, 2, JSON.stringify(summary.querier));
+  assert.equal(summary.querier?.address, "10.0.1.2");
 }
 
 labTest("mcast-lab lan --querier v2: the receiver reports an IGMPv2 querier", async () => {

@@ -7,11 +7,12 @@
 import assert from "node:assert/strict";
 import { type Lab, type LabProcess, labTest, type Namespace } from "../lab/mod.ts";
 import { parseIgmp } from "../../lib/proc_igmp.ts";
+import { taskFlags } from "../_task_flags.ts";
 
 const TOOL = new URL("../../cli/mcast_receive.ts", import.meta.url).pathname;
 const SENDER = new URL("./_mcas_sender.ts", import.meta.url).pathname;
 /** The permissions of `deno task mcast-receive`: the tool must work with these. */
-const TOOL_FLAGS = ["--allow-ffi", "--allow-env", "--allow-read", "--allow-write=/run/mcast"];
+const TOOL_FLAGS = taskFlags("mcast-receive");
 
 function randomInt(min: number, max: number): number {
   return min + Math.floor(Math.random() * (max - min + 1));

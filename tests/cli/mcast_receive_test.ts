@@ -8,12 +8,13 @@ import assert from "node:assert/strict";
 import { nobodyPath, nobodyRuntime } from "../_nobody.ts";
 import { type LabProcess, labTest, type Namespace } from "../lab/mod.ts";
 import { parseIgmp } from "../../lib/proc_igmp.ts";
+import { taskFlags } from "../_task_flags.ts";
 
 const TOOL = new URL("../../cli/mcast_receive.ts", import.meta.url).pathname;
 const SENDER = new URL("./_mcas_sender.ts", import.meta.url).pathname;
 const ROOT = new URL("../../", import.meta.url).pathname;
 /** The permissions of `deno task mcast-receive`: the tool must work with these. */
-const TOOL_FLAGS = ["--allow-ffi", "--allow-env", "--allow-read", "--allow-write=/run/mcast"];
+const TOOL_FLAGS = taskFlags("mcast-receive");
 const ESCAPE = new RegExp(String.fromCharCode(0x1b));
 
 interface Output {

@@ -4,11 +4,12 @@
 
 import assert from "node:assert/strict";
 import { labTest, type Namespace } from "../lab/mod.ts";
+import { taskFlags } from "../_task_flags.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const SCRIPT = new URL("../../cli/mcast_status.ts", import.meta.url).pathname;
 // The permissions of `deno task mcast-status`.
-const FLAGS = ["--allow-ffi", "--allow-env", "--allow-read"];
+const FLAGS = taskFlags("mcast-status");
 const ESC = "\x1b";
 
 interface Group {
