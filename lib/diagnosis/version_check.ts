@@ -42,6 +42,9 @@ export interface CheckVersionOptions {
 const AGING = "snooping switches without a querier age memberships out after about 260 s, " +
   "and the stream stops";
 
+/** The default Query Interval of IGMPv3 and MLDv2 (RFC 3376 8.2, RFC 3810 9.2), seconds. */
+const QUERY_INTERVAL_S = 125;
+
 /** The fix of every no-querier finding. */
 const ENABLE_QUERIER = "enable a querier on the LAN (a Linux bridge: ip link set dev BRIDGE " +
   "type bridge mcast_querier 1)";
@@ -54,6 +57,9 @@ const ENABLE_QUERIER = "enable a querier on the LAN (a Linux bridge: ip link set
  * import { noQueryHeard } from "./version_check.ts";
  * noQueryHeard("IPv4", "eth1", 312).message;
  * // "No IGMP query heard on eth1 in the 312 s since the join: snooping switches …"
+ * noQueryHeard("IPv4", "eth1", 3).message;
+ * // "No IGMP query heard on eth1 in the 3 s since the join (a querier asks every 125 s by
+ * // default: one may not have asked yet): snooping switches …"
  * ```
  *
  * @param family IPv4 (IGMP) or IPv6 (MLD).
@@ -62,12 +68,17 @@ const ENABLE_QUERIER = "enable a querier on the LAN (a Linux bridge: ip link set
  * @returns The finding.
  */
 export function noQueryHeard(family: AddressFamily, iface: string, listenedS: number): Finding {
+  // A querier asks every Query Interval (125 s by default, RFC 3376 / RFC 3810): a shorter
+  // silence says little, and the message says so rather than claim there is none.
+  const early = listenedS < QUERY_INTERVAL_S
+    ? ` (a querier asks every ${QUERY_INTERVAL_S} s by default: one may not have asked yet)`
+    : "";
   return {
     id: "no-querier",
     severity: "warning",
     message: `No ${family === "IPv4" ? "IGMP" : "MLD"} query heard on ${iface} in the ${
       Math.round(listenedS)
-    } s since the join: ${AGING}`,
+    } s since the join${early}: ${AGING}`,
     fix: ENABLE_QUERIER,
   };
 }

@@ -105,7 +105,13 @@ Deno.test("a listener that heard nothing since the join: the 260 s hint", () => 
     assert.deepEqual(findings, [noQueryHeard("IPv4", "eth1", 12.4)]);
     assert.equal(
       findings[0].message,
-      "No IGMP query heard on eth1 in the 12 s since the join: snooping switches without a " +
+      "No IGMP query heard on eth1 in the 12 s since the join (a querier asks every 125 s by " +
+        "default: one may not have asked yet): snooping switches without a querier age " +
+        "memberships out after about 260 s, and the stream stops",
+    );
+    assert.equal(
+      noQueryHeard("IPv6", "eth1", 300).message,
+      "No MLD query heard on eth1 in the 300 s since the join: snooping switches without a " +
         "querier age memberships out after about 260 s, and the stream stops",
     );
     const heard = checkVersion(ASM4, ETH1, {
