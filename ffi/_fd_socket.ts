@@ -1,29 +1,19 @@
-// Private: what the packet and raw sockets share — one owned file descriptor (closed once and
-// error-checked, refused after close, closed by a FinalizationRegistry when the socket object
-// was forgotten), a non-blocking recvfrom, a wait for readability, and the set-up guard that
-// closes a socket whose set-up failed. (The UDP seam, ffi/socket.ts, keeps its own.)
+// Private: what the packet and raw sockets share — their descriptor's owner (`_owned_fd.ts`, the
+// one the UDP seam in socket.ts holds too), a non-blocking recvfrom, a wait for readability, and
+// the set-up guard that closes a socket whose set-up failed.
 
 import { LITTLE_ENDIAN, PLATFORM } from "./constants.ts";
-import { check, lastErrno, socketError } from "./errno.ts";
-import { ClosedError } from "./errors.ts";
+import { lastErrno, socketError } from "./errno.ts";
 import { libc } from "./libc.ts";
+import { OwnedFd } from "./_owned_fd.ts";
 import { waitForFd } from "./poll.ts";
 import { nativeBuffer } from "./_buffer.ts";
-
-/** What the finalizer needs: the descriptor alone (never the socket, which it would keep alive). */
-interface Held {
-  fd: number;
-}
-
-const forgotten = new FinalizationRegistry<Held>((held) => {
-  if (held.fd >= 0) libc().close(held.fd);
-});
 
 /** A socket that owns one descriptor and receives with `recvfrom`. */
 export abstract class FdSocket implements Disposable {
   /** What the socket is, in error messages. */
   readonly label: string;
-  readonly #held: Held;
+  readonly #owned: OwnedFd;
   readonly #kind: string;
   readonly #addressLength = nativeBuffer(4);
 
@@ -37,8 +27,7 @@ export abstract class FdSocket implements Disposable {
   protected constructor(fd: number, kind: string, label: string) {
     this.label = label;
     this.#kind = kind;
-    this.#held = { fd };
-    forgotten.register(this, this.#held, this.#held);
+    this.#owned = new OwnedFd(fd);
   }
 
   /**
@@ -60,12 +49,12 @@ export abstract class FdSocket implements Disposable {
 
   /** The file descriptor; -1 once closed. */
   get fd(): number {
-    return this.#held.fd;
+    return this.#owned.fd;
   }
 
   /** True once closed. */
   get closed(): boolean {
-    return this.#held.fd < 0;
+    return this.#owned.closed;
   }
 
   /**
@@ -75,9 +64,7 @@ export abstract class FdSocket implements Disposable {
    * @throws {ClosedError} After close.
    */
   protected live(): number {
-    const fd = this.#held.fd;
-    if (fd < 0) throw new ClosedError(`${this.#kind} ${this.label}`);
-    return fd;
+    return this.#owned.live(this.#kind, this.label);
   }
 
   /**
@@ -124,11 +111,7 @@ export abstract class FdSocket implements Disposable {
    * @throws {SocketError} When `close` fails (the descriptor is gone either way).
    */
   close(): void {
-    const fd = this.#held.fd;
-    if (fd < 0) return;
-    this.#held.fd = -1;
-    forgotten.unregister(this.#held);
-    check(libc().close(fd), "close", fd);
+    this.#owned.close();
   }
 
   /** Same as {@linkcode FdSocket.close}, for `using`. */

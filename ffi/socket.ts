@@ -9,16 +9,16 @@
  * an error: the send methods report it as a value ({@linkcode WOULD_BLOCK}) and the receive
  * methods as 0 datagrams.
  *
- * One owner, one close: `close()` is idempotent and error-checked, `release()` hands the fd to
- * the caller instead (a socket moved out of its publication), and a `FinalizationRegistry` closes
- * the fd of a socket that was forgotten.
+ * One owner, one close (`_owned_fd.ts`, shared with the packet and raw sockets): `close()` is
+ * idempotent and error-checked, `release()` hands the fd to the caller instead (a socket moved out
+ * of its publication), and a `FinalizationRegistry` closes the fd of a socket that was forgotten.
  *
  * @module
  */
 
 import { CAPABILITIES, LITTLE_ENDIAN, PLATFORM } from "./constants.ts";
 import { check, lastErrno, socketError } from "./errno.ts";
-import { ClosedError, InvalidValueError, SocketError } from "./errors.ts";
+import { InvalidValueError, SocketError } from "./errors.ts";
 import { groupReq, groupSourceReq, ipMreqn, ipMreqSource } from "./group_req.ts";
 import { readInterfaces } from "./interfaces.ts";
 import { libc, type LibcSymbols } from "./libc.ts";
@@ -34,6 +34,7 @@ import {
   sockaddrFor,
 } from "./sockaddr.ts";
 import { nativeBuffer } from "./_buffer.ts";
+import { OwnedFd } from "./_owned_fd.ts";
 
 /** What the send methods return when the socket buffer is full (EAGAIN): nothing was sent. */
 export const WOULD_BLOCK = -1;
@@ -46,15 +47,6 @@ const longView = new DataView(longValue.buffer);
 const lengthValue = nativeBuffer(4);
 const lengthView = new DataView(lengthValue.buffer);
 const storage = nativeBuffer(PLATFORM.layout.sockaddrStorageSize);
-
-/** What the finalizer needs to close a forgotten socket's fd. */
-interface Held {
-  fd: number;
-}
-
-const forgotten = new FinalizationRegistry<Held>((held) => {
-  if (held.fd >= 0) libc().close(held.fd);
-});
 
 /** Options of {@linkcode UdpSocket.open}. */
 export interface OpenUdpSocketOptions {
@@ -106,21 +98,18 @@ export class UdpSocket implements Disposable {
    */
   label: string;
 
-  #fd: number;
-  readonly #held: Held;
+  readonly #owned: OwnedFd;
   readonly #libc: LibcSymbols;
   readonly #level: number;
   #length = -1;
   #lengthArg = 0n;
 
   private constructor(fd: number, family: AddressFamily, label: string | undefined) {
-    this.#fd = fd;
+    this.#owned = new OwnedFd(fd);
     this.family = family;
     this.label = label ?? `fd ${fd}`;
-    this.#held = { fd };
     this.#libc = libc();
     this.#level = family === "IPv4" ? PLATFORM.IPPROTO_IP : PLATFORM.IPPROTO_IPV6;
-    forgotten.register(this, this.#held, this);
   }
 
   /**
@@ -184,12 +173,12 @@ export class UdpSocket implements Disposable {
 
   /** The file descriptor; -1 once closed or released. */
   get fd(): number {
-    return this.#fd;
+    return this.#owned.fd;
   }
 
   /** True once {@linkcode UdpSocket.close} or {@linkcode UdpSocket.release} was called. */
   get closed(): boolean {
-    return this.#fd < 0;
+    return this.#owned.closed;
   }
 
   /**
@@ -198,10 +187,7 @@ export class UdpSocket implements Disposable {
    * @throws {SocketError} When `close` fails (the descriptor is gone either way).
    */
   close(): void {
-    const fd = this.#fd;
-    if (fd < 0) return;
-    this.#forget();
-    check(this.#libc.close(fd), "close", fd);
+    this.#owned.close();
   }
 
   /**
@@ -212,10 +198,7 @@ export class UdpSocket implements Disposable {
    * @throws {SocketError} EBADF when already closed or released.
    */
   release(): number {
-    const fd = this.#fd;
-    if (fd < 0) throw socketError(PLATFORM.errno.EBADF, "release", this.label);
-    this.#forget();
-    return fd;
+    return this.#owned.release(this.label);
   }
 
   /** Same as {@linkcode UdpSocket.close}, for `using`. */
@@ -555,9 +538,7 @@ export class UdpSocket implements Disposable {
 
   // The descriptor of an open socket; a closed one is a typed error, not a call with fd -1.
   #live(): number {
-    const fd = this.#fd;
-    if (fd < 0) throw new ClosedError(`socket ${this.label}`);
-    return fd;
+    return this.#owned.live("socket", this.label);
   }
 
   #receiveEach(fd: number, batch: ReceivedBatch, messages: MessageBatch, flags: number): number {
@@ -590,12 +571,6 @@ export class UdpSocket implements Disposable {
 
   #membership(option: number, label: string, request: Uint8Array, describe: string): Membership {
     return new Membership(this, { level: this.#level, option, label, request }, describe);
-  }
-
-  #forget(): void {
-    this.#fd = -1;
-    this.#held.fd = -1;
-    forgotten.unregister(this);
   }
 }
 
