@@ -20,7 +20,7 @@ export interface SendViewOptions {
   durationS: number;
 }
 
-/** The figures of the summary line. */
+/** The figures of the summary line (and of the `--json` summary, which has more). */
 export interface SendSummaryLine {
   /** Target packets per second, null for `max`. */
   rate_pps: number | null;
@@ -28,9 +28,9 @@ export interface SendSummaryLine {
   duration_s: number;
   /** Datagrams sent. */
   packets_sent: number;
-  /** Bytes sent. */
+  /** UDP payload bytes sent. */
   bytes_sent: number;
-  /** Refused sends. */
+  /** Sends the kernel refused (would-block is not an error: it waits). */
   send_errors: number;
   /** packets_sent / duration_s. */
   achieved_pps: number;

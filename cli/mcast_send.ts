@@ -20,7 +20,14 @@
 import { createProgram, EXIT, integerIn, numberIn, parser, runTool, VERSION } from "./_cli.ts";
 import { LiveView, StatusLines } from "./_dashboard.ts";
 import { abortOnSignals } from "./_runtime.ts";
-import { dashboard, Progress, statusLine, summaryLine, targetText } from "./_send_view.ts";
+import {
+  dashboard,
+  Progress,
+  type SendSummaryLine,
+  statusLine,
+  summaryLine,
+  targetText,
+} from "./_send_view.ts";
 import { type AddressFamily, canonicalAddress, parseAddress } from "../lib/address.ts";
 import { dscpName, formatDscp, parseDscp } from "../lib/dscp.ts";
 import { InvalidValueError, McastError, MismatchError, SocketError } from "../lib/errors.ts";
@@ -90,7 +97,7 @@ export interface SendOptions {
 }
 
 /** The `--json` summary (CONTRACT "mcast-send"). */
-export interface SendSummary {
+export interface SendSummary extends SendSummaryLine {
   /** Always `"mcast-send"`. */
   tool: string;
   /** The tool version. */
@@ -113,18 +120,6 @@ export interface SendSummary {
   dscp: string | number;
   /** UDP payload bytes per datagram. */
   size: number;
-  /** Target packets per second, null for `max`. */
-  rate_pps: number | null;
-  /** Seconds the run took. */
-  duration_s: number;
-  /** Datagrams sent. */
-  packets_sent: number;
-  /** UDP payload bytes sent. */
-  bytes_sent: number;
-  /** Sends the kernel refused (would-block is not an error: it waits). */
-  send_errors: number;
-  /** packets_sent / duration_s. */
-  achieved_pps: number;
   /** The egress interface's kernel drop counter (`tx_dropped`) over the run; null when unknown. */
   interface_tx_dropped: number | null;
 }
