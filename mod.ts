@@ -61,6 +61,7 @@ export * from "./lib/expectations.ts";
 export * from "./lib/batch_recorder.ts";
 export * from "./lib/igmp_version.ts";
 export * from "./lib/proc_igmp.ts";
+export * from "./lib/multicast_state.ts";
 export * from "./lib/interfaces.ts";
 export * from "./lib/proc_counters.ts";
 export * from "./lib/diagnosis/finding.ts";

@@ -15,7 +15,7 @@
 import { createProgram, EXIT, runTool } from "./_cli.ts";
 import { colors } from "./_dashboard.ts";
 import { abortOnSignals } from "./_runtime.ts";
-import { readMulticastState } from "../lib/proc_igmp.ts";
+import { readMulticastState } from "../lib/multicast_state.ts";
 
 const NAME = "demo";
 /** An administratively scoped group nobody else should be using. */

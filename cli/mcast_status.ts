@@ -35,7 +35,7 @@ import {
   type MulticastState,
   readMulticastState,
   withoutKernelDefaults,
-} from "../lib/proc_igmp.ts";
+} from "../lib/multicast_state.ts";
 
 const NAME = "mcast-status";
 

@@ -13,7 +13,7 @@
  */
 
 import type { NetworkInterface } from "../interfaces.ts";
-import { type GroupState, readMulticastState } from "../proc_igmp.ts";
+import { type GroupState, readMulticastState } from "../multicast_state.ts";
 import { PermissionError } from "../errors.ts";
 import type { Finding, Severity } from "./finding.ts";
 import { describeJoin, receiveCommand, type Reception } from "./reception.ts";

@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { parseAddress } from "../../lib/address.ts";
-import { buildMulticastState, type GroupState } from "../../lib/proc_igmp.ts";
+import { buildMulticastState, type GroupState } from "../../lib/multicast_state.ts";
 
 /** A socket: INCLUDE of these sources, EXCLUDE of these (ASM is EXCLUDE of none). */
 type Socket = { include: string[] } | { exclude: string[] };

@@ -1,16 +1,13 @@
 import assert from "node:assert/strict";
+import { parseIgmp, parseIgmp6, parseMcfilter, parseMcfilter6 } from "../../lib/proc_igmp.ts";
 import {
   buildMulticastState,
   type ForcedVersions,
   type MulticastState,
-  parseIgmp,
-  parseIgmp6,
-  parseMcfilter,
-  parseMcfilter6,
   readForcedVersions,
   readMulticastState,
   withoutKernelDefaults,
-} from "../../lib/proc_igmp.ts";
+} from "../../lib/multicast_state.ts";
 
 // Captured on Linux 6.18 (x86_64) in a throwaway namespace, with lo forced to IGMPv2 and vx0 to
 // MLDv1, while sockets held: 239.1.2.3 ASM ×2; 232.1.2.3 SSM from 10.1.2.3 and 192.168.7.9 (one
@@ -452,7 +449,7 @@ Deno.test({
   name: "readMulticastState reports Deno's refusal of /proc instead of an empty state",
   ignore: Deno.build.os !== "linux",
   async fn() {
-    const url = new URL("../../lib/proc_igmp.ts", import.meta.url).href;
+    const url = new URL("../../lib/multicast_state.ts", import.meta.url).href;
     const code = `import { readMulticastState } from ${JSON.stringify(url)};
       try {
         await readMulticastState();
