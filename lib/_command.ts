@@ -1,12 +1,14 @@
-// Private: the one way the library runs an external program (`ip route get`, `iptables-save`,
-// `nft -j list ruleset` …): read-only commands, with a time limit, the C locale, no stdin, and
-// the programs found also in the sbin directories that a user's PATH often lacks. A program that
-// cannot be run is a value saying why, never an exception, so a check can say what it could not
-// read.
+// Private: how the diagnosis runs an external program (`ip route get`, `iptables-save`,
+// `nft -j list ruleset` …) over the library's one command runner (`lab/command.ts`): read-only
+// commands, with a time limit, the C locale, no stdin, and the programs found also in the sbin
+// directories that a user's PATH often lacks. A program that cannot be run is a value saying why,
+// never an exception, so a check can say what it could not read.
+
+import { runCommand } from "./lab/command.ts";
 
 /** A program that ran to its end (whatever its exit code). */
 export interface ProgramOutput {
-  /** The exit code (-1 when it was killed by a signal). */
+  /** The exit code (128 + the signal's number when a signal ended it). */
   code: number;
   /** Its standard output, UTF-8. */
   stdout: string;
@@ -82,32 +84,18 @@ export async function runProgram(
     : [program, ...SBIN.map((d) => `${d}/${program}`)];
   for (const candidate of candidates) {
     try {
-      const output = await new Deno.Command(candidate, {
-        args,
-        stdin: "null",
-        stdout: "piped",
-        stderr: "piped",
+      const result = await runCommand([candidate, ...args], {
+        timeoutMs: options.timeoutMs ?? 5_000,
         env: { LC_ALL: "C" },
-        signal: AbortSignal.timeout(options.timeoutMs ?? 5_000),
-      }).output();
-      if (output.signal === "SIGTERM" || output.signal === "SIGKILL") {
-        return { failure: "timed-out", program };
-      }
-      const decoder = new TextDecoder();
-      return {
-        code: output.code,
-        stdout: decoder.decode(output.stdout),
-        stderr: decoder.decode(output.stderr),
-      };
+      });
+      if (result.timedOut) return { failure: "timed-out", program };
+      return { code: result.code, stdout: result.stdout, stderr: result.stderr };
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) continue;
       if (
         error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied
       ) {
         return { failure: "not-permitted", program };
-      }
-      if (error instanceof DOMException && error.name === "TimeoutError") {
-        return { failure: "timed-out", program };
       }
       throw error;
     }
