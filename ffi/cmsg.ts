@@ -16,9 +16,6 @@ let lastControl: ArrayBufferLike | null = null;
 let lastControlOffset = -1;
 let lastControlView: DataView | null = null;
 
-let timestampSeconds = -1;
-let timestampBaseNs = 0n;
-
 function controlView(control: Uint8Array): DataView {
   if (
     lastControlView === null || lastControl !== control.buffer ||
@@ -53,8 +50,24 @@ export class ReceivedMetadata {
   destinationFamily: "IPv4" | "IPv6" | null = null;
   /** Destination address bytes (4 or 16 used) from packet info. */
   readonly destination: Uint8Array = new Uint8Array(16);
-  /** Kernel receive time (SO_TIMESTAMPNS, CLOCK_REALTIME) in ns; -1n when not reported. */
-  timestampNs: bigint = -1n;
+  /** Whether the kernel reported a receive time (SO_TIMESTAMPNS). */
+  hasTimestamp = false;
+  /** Kernel receive time, whole seconds (`tv_sec`, exact as a number); 0 when not reported. */
+  timestampSeconds = 0;
+  /** Kernel receive time, nanoseconds within the second (`tv_nsec`); 0 when not reported. */
+  timestampNanos = 0;
+
+  /**
+   * Kernel receive time (SO_TIMESTAMPNS, CLOCK_REALTIME) in ns; -1n when not reported. Made from
+   * {@linkcode ReceivedMetadata.timestampSeconds} and {@linkcode ReceivedMetadata.timestampNanos}
+   * when read, so that a receive path that does not read it makes no bigint.
+   *
+   * @returns The time, or -1n.
+   */
+  get timestampNs(): bigint {
+    if (!this.hasTimestamp) return -1n;
+    return BigInt(this.timestampSeconds) * 1_000_000_000n + BigInt(this.timestampNanos);
+  }
 
   /** Forgets the previous datagram's values. */
   clear(): void {
@@ -62,15 +75,16 @@ export class ReceivedMetadata {
     this.tos = -1;
     this.interfaceIndex = 0;
     this.destinationFamily = null;
-    this.timestampNs = -1n;
+    this.hasTimestamp = false;
+    this.timestampSeconds = 0;
+    this.timestampNanos = 0;
   }
 }
 
 /**
  * Walks `length` bytes of control messages starting at `start` of `control` (CMSG_FIRSTHDR /
  * CMSG_NXTHDR semantics) and records TTL/hop limit, TOS/traffic class, packet info and the
- * kernel timestamp in `out`. Malformed lengths end the walk; nothing is allocated but the
- * timestamp bigint.
+ * kernel timestamp in `out`. Malformed lengths end the walk; nothing is allocated.
  *
  * @example
  * ```ts
@@ -133,15 +147,11 @@ export function parseControlMessages(
       }
     } else if (level === PLATFORM.SOL_SOCKET && type === PLATFORM.SCM_TIMESTAMPNS) {
       if (dataLength >= 16) {
-        // tv_sec as a number (exact below 2^53 s); its nanosecond base is cached per second, so
-        // a datagram costs one small BigInt for tv_nsec and one addition.
-        const seconds = view.getUint32(data, LITTLE_ENDIAN) +
+        // tv_sec as a number (exact below 2^53 s) and tv_nsec: no BigInt per datagram.
+        out.timestampSeconds = view.getUint32(data, LITTLE_ENDIAN) +
           view.getInt32(data + 4, LITTLE_ENDIAN) * 0x1_0000_0000;
-        if (seconds !== timestampSeconds) {
-          timestampSeconds = seconds;
-          timestampBaseNs = BigInt(seconds) * 1_000_000_000n;
-        }
-        out.timestampNs = timestampBaseNs + BigInt(view.getUint32(data + 8, LITTLE_ENDIAN));
+        out.timestampNanos = view.getUint32(data + 8, LITTLE_ENDIAN);
+        out.hasTimestamp = true;
       }
     }
     offset += (cmsgLen + align - 1) & ~(align - 1);
