@@ -19,10 +19,11 @@ import {
 import { median } from "./_report.ts";
 import type { ReceiveResult } from "./_worker.ts";
 
-type ReceiverTool = "c" | "lib" | "lib-raw";
+type ReceiverTool = "c" | "lib" | "lib-warm" | "lib-raw";
 const RECEIVER_NAMES: Record<ReceiverTool, string> = {
   c: "C recvmmsg",
   lib: "ours (Subscription + decodeMcas + ReceiverStats)",
+  "lib-warm": "ours, JIT warmed up (same, after 128k self-sent datagrams)",
   "lib-raw": "ours (Subscription.receiveBatch only)",
 };
 
@@ -88,7 +89,7 @@ async function receiveOnce(
       count,
       durationS: duration,
       idleMs: 500,
-      warmupS: 0,
+      warmupS: tool === "lib-warm" ? 2 : 0,
       receiveBufferBytes: rcvbuf,
       waitGo: drain,
       processing: tool === "lib-raw" ? "recv-only" : "full",
@@ -156,7 +157,7 @@ export async function measureReceivers(bench: Bench): Promise<ReceiverRow[]> {
   }[] = [
     { scenario: "live", size: 200, count: 300_000, tools: ["c", "lib"] },
     { scenario: "live", size: 1400, count: 200_000, tools: ["c", "lib"] },
-    { scenario: "drain", size: 200, count: 400_000, tools: ["c", "lib", "lib-raw"] },
+    { scenario: "drain", size: 200, count: 400_000, tools: ["c", "lib", "lib-warm", "lib-raw"] },
     // mcast-send at its full speed (~400 kpps) and at 100 kpps into both, the same 4 MiB buffer.
     { scenario: "live mcast-send max", size: 200, count: 400_000, tools: ["c", "lib"] },
     { scenario: "live mcast-send 100000pps", size: 200, count: 200_000, tools: ["c", "lib"] },
