@@ -10,6 +10,7 @@ import {
   type Bench,
   IFACE,
   message,
+  parseJsonDocument,
   parseJsonLine,
   READY,
   RECEIVER_CPU,
@@ -18,17 +19,21 @@ import {
 import { median } from "./_report.ts";
 import type { ReceiveResult } from "./_worker.ts";
 
-type ReceiverTool = "c" | "lib" | "lib-raw";
+type ReceiverTool = "c" | "lib" | "lib-warm" | "lib-raw";
 const RECEIVER_NAMES: Record<ReceiverTool, string> = {
   c: "C recvmmsg",
   lib: "ours (Subscription + decodeMcas + ReceiverStats)",
+  "lib-warm": "ours, JIT warmed up (same, after 128k self-sent datagrams)",
   "lib-raw": "ours (Subscription.receiveBatch only)",
 };
 
 /** One receiver figure. */
 export interface ReceiverRow {
-  /** `live` (C sender at full speed while receiving) or `drain` (a queued backlog). */
-  scenario: "live" | "drain";
+  /**
+   * `live` (C sender at full speed while receiving), `drain` (a queued backlog), or
+   * `live mcast-send <rate>` (`mcast-send --rate max` or `--rate 100000pps` as the feed).
+   */
+  scenario: string;
   /** `C recvmmsg` or `ours (Subscription + decodeMcas + ReceiverStats)`. */
   tool: string;
   /** UDP payload bytes. */
@@ -56,13 +61,15 @@ export interface ReceiverRow {
 
 async function receiveOnce(
   bench: Bench,
-  scenario: "live" | "drain",
+  scenario: string,
   tool: ReceiverTool,
   size: number,
   count: number,
 ): Promise<ReceiverRow> {
   const { group, port } = bench.nextGroup();
   const drain = scenario === "drain";
+  // `live mcast-send max` / `live mcast-send 100000pps`: our sender as the feed.
+  const sendRate = scenario.startsWith("live mcast-send ") ? scenario.split(" ")[2] : null;
   const rcvbuf = drain ? 512 * 1024 * 1024 : 4 * 1024 * 1024;
   const duration = 20;
   const receiverArgv = tool === "c"
@@ -82,12 +89,16 @@ async function receiveOnce(
       count,
       durationS: duration,
       idleMs: 500,
-      warmupS: 0,
+      warmupS: tool === "lib-warm" ? 2 : 0,
       receiveBufferBytes: rcvbuf,
       waitGo: drain,
       processing: tool === "lib-raw" ? "recv-only" : "full",
     });
-  const senderArgv = bench.cSenderArgv(group, port, size, 64, count, 15);
+  const senderArgv = sendRate === null
+    ? bench.cSenderArgv(group, port, size, 64, count, 15)
+    : bench.mcastSendArgv(group, port, 15, [
+      ...["--rate", sendRate, "--count", String(count), "--size", String(size)],
+    ]);
   bench.note(
     `receiver (${scenario}): ${RECEIVER_NAMES[tool]}`,
     bench.ns.execArgv(receiverArgv, RECEIVER_CPU),
@@ -100,10 +111,12 @@ async function receiveOnce(
   });
   try {
     await receiver.waitForOutput(READY, 15_000);
-    const sent = parseJsonLine<{ packets_sent: number; pps: number }>(
-      await bench.ns.run(senderArgv, { cpu: SENDER_CPU, timeoutMs: 20_000 }),
-      "C sender (feed)",
-    );
+    const feed = await bench.ns.run(senderArgv, { cpu: SENDER_CPU, timeoutMs: 20_000 });
+    const sent = sendRate === null
+      ? parseJsonLine<{ packets_sent: number; pps: number }>(feed, "C sender (feed)")
+      : (({ packets_sent, achieved_pps }) => ({ packets_sent, pps: achieved_pps }))(
+        parseJsonDocument<{ packets_sent: number; achieved_pps: number }>(feed, "mcast-send"),
+      );
     if (drain) await receiver.write("go\n");
     const out = await receiver.wait();
     const got = tool === "c"
@@ -137,14 +150,17 @@ export async function measureReceivers(bench: Bench): Promise<ReceiverRow[]> {
   const rows: ReceiverRow[] = [];
   const reps = bench.settings.reps;
   const plan: {
-    scenario: "live" | "drain";
+    scenario: string;
     size: number;
     count: number;
     tools: ReceiverTool[];
   }[] = [
     { scenario: "live", size: 200, count: 300_000, tools: ["c", "lib"] },
     { scenario: "live", size: 1400, count: 200_000, tools: ["c", "lib"] },
-    { scenario: "drain", size: 200, count: 400_000, tools: ["c", "lib", "lib-raw"] },
+    { scenario: "drain", size: 200, count: 400_000, tools: ["c", "lib", "lib-warm", "lib-raw"] },
+    // mcast-send at its full speed (~400 kpps) and at 100 kpps into both, the same 4 MiB buffer.
+    { scenario: "live mcast-send max", size: 200, count: 400_000, tools: ["c", "lib"] },
+    { scenario: "live mcast-send 100000pps", size: 200, count: 200_000, tools: ["c", "lib"] },
   ];
   for (const { scenario, size, count, tools } of plan) {
     const measured = new Map<ReceiverTool, ReceiverRow[]>(tools.map((t) => [t, []]));
@@ -167,8 +183,7 @@ export async function measureReceivers(bench: Bench): Promise<ReceiverRow[]> {
     const c = picked[0];
     for (const row of picked) {
       if (row === null) continue;
-      // Live: the offered load is below what either receiver can take on this machine, so the
-      // comparison is of what got through (delivered fraction); drain: of the receive rate.
+      // Live: the comparison is of what got through (delivered fraction); drain: of the rate.
       if (row !== c && c !== null) {
         row.ratioC = scenario === "drain"
           ? (c.pps > 0 ? row.pps / c.pps : null)

@@ -52,7 +52,12 @@ export interface WorkerRequest {
   durationS: number;
   /** Receive: stop when nothing arrived for this long after the first datagram. */
   idleMs: number;
-  /** Send: seconds of unmeasured sending first, so that the JIT has compiled the loop. */
+  /**
+   * Seconds of unmeasured work first, so that the JIT has compiled the loop. Send: sending.
+   * Receive: the same receive and counting code on datagrams the worker sends itself, to another
+   * port of the group, into statistics of their own (at most {@linkcode WARMUP_DATAGRAMS}),
+   * before `ready` — what a receiver that has run for a while has behind it.
+   */
   warmupS: number;
   /** Receive: the receive buffer to request (SO_RCVBUFFORCE), bytes. */
   receiveBufferBytes: number;
@@ -110,6 +115,8 @@ export interface ReceiveResult {
 }
 
 const CLOCK_CHECK_EVERY = 64;
+/** Most datagrams a receive worker's warm-up sends itself. */
+export const WARMUP_DATAGRAMS = 131_072;
 const MONOTONIC = PLATFORM.CLOCK_MONOTONIC;
 
 function publication(request: WorkerRequest): Publication {
@@ -231,7 +238,33 @@ async function sendPrepared(request: WorkerRequest): Promise<SendResult> {
   return sendResult(request, sent, pub.counters.wouldBlocks, start, now);
 }
 
+// The receive loop's code on self-sent datagrams (another port, its own statistics), bounded in
+// count and time; the kernel timestamps and the MCAS headers are real, so every path is taken.
+async function warmUpReceive(request: WorkerRequest): Promise<void> {
+  const port = request.port + 1 > 65535 ? request.port - 1 : request.port + 1;
+  using sub = new Subscription(request.group, {
+    interface: request.iface,
+    port,
+    batchSize: request.batch,
+  });
+  using pub = publication({ ...request, port });
+  const recorder = new BatchRecorder(new ReceiverStats({ stallTimeoutS: 60 }));
+  const encoder = new McasEncoder(request.size, { ttl: 1 });
+  const deadline = performance.now() + request.warmupS * 1000;
+  let sequence = 0n;
+  for (let sent = 0; sent < WARMUP_DATAGRAMS && performance.now() < deadline;) {
+    const now = clockNs(MONOTONIC);
+    for (let i = 0; i < request.batch; i++, sent++) {
+      if (pub.trySend(encoder.encode(sequence++, now)) === null) break;
+    }
+    if (sub.receiveBatch() > 0) recorder.record(sub.batch);
+    else await waitForFd(sub.fd, PLATFORM.POLLIN, 20);
+  }
+  while (sub.receiveBatch() > 0) recorder.record(sub.batch);
+}
+
 async function receive(request: WorkerRequest): Promise<ReceiveResult> {
+  if (request.warmupS > 0) await warmUpReceive(request);
   using sub = new Subscription(request.group, {
     interface: request.iface,
     port: request.port,

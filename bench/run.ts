@@ -24,7 +24,11 @@
  * deno task bench                 # everything, 3 runs per throughput figure
  * deno task bench --quick         # 1 run each, 2 s pacing runs
  * deno task bench --reps 5 --seconds 2 --out /tmp/results.json
+ * deno task bench --only receiver # one part alone (sender, receiver, pacing, micro; a comma list)
  * ```
+ *
+ * With `--only`, the parts not run keep their rows of the existing `--out` file (so a part can be
+ * re-measured alone in a quiet moment), and `notMeasured` says which parts were carried over.
  *
  * @module
  */
@@ -68,10 +72,34 @@ export interface BenchResults {
   loadavgAtEnd: string;
 }
 
+/** The parts `--only` can name. */
+type Part = "sender" | "receiver" | "pacing" | "micro";
+const PARTS: readonly Part[] = ["sender", "receiver", "pacing", "micro"];
+
+function partsFrom(args: string[]): Set<Part> {
+  const { values } = parseArgs({ args, strict: false, options: { only: { type: "string" } } });
+  if (typeof values.only !== "string") return new Set(PARTS);
+  const parts = new Set<Part>();
+  for (const name of values.only.split(",")) {
+    if (!PARTS.includes(name as Part)) throw new Error(`--only: one or more of ${PARTS.join(",")}`);
+    parts.add(name as Part);
+  }
+  return parts;
+}
+
+async function previousResults(path: string): Promise<Partial<BenchResults>> {
+  try {
+    return JSON.parse(await Deno.readTextFile(path)) as Partial<BenchResults>;
+  } catch {
+    return {};
+  }
+}
+
 function settingsFrom(args: string[]): Settings {
   const { values } = parseArgs({
     args,
     options: {
+      only: { type: "string" },
       quick: { type: "boolean", default: false },
       reps: { type: "string" },
       seconds: { type: "string" },
@@ -166,6 +194,7 @@ function microTable(rows: MicroResult[]): string {
 
 async function main(args: string[]): Promise<number> {
   const settings = settingsFrom(args);
+  const parts = partsFrom(args);
   const machine = await describeMachine();
   console.log(
     `mcast bench: ${machine.cpu}, ${machine.nproc} CPUs, kernel ${machine.kernel}, ` +
@@ -181,17 +210,32 @@ async function main(args: string[]): Promise<number> {
     const bench = new Bench(ns, c, settings);
     const started = performance.now();
     console.log(`namespace ${ns.name}; C baseline in ${c.dir}`);
-    console.log(`[${bench.elapsedS.toFixed(0)} s] 1/4 sender throughput …`);
-    const sender = await measureSenders(bench);
-    console.log(senderTable(sender));
-    console.log(`[${bench.elapsedS.toFixed(0)} s] 2/4 receiver throughput …`);
-    const receiver = await measureReceivers(bench);
-    console.log(receiverTable(receiver));
-    console.log(`[${bench.elapsedS.toFixed(0)} s] 3/4 pacing …`);
-    const pacing = await measurePacing(bench);
-    console.log(pacingTable(pacing));
-    let micro: MicroResult[] = [];
-    if (settings.micro) {
+    const previous = parts.size === PARTS.length ? {} : await previousResults(settings.out);
+    const carried = (part: Part) => {
+      bench.notMeasured.push(`${part}: not run (--only), rows kept from ${settings.out}`);
+    };
+    let sender: SenderRow[] = previous.sender ?? [];
+    if (parts.has("sender")) {
+      console.log(`[${bench.elapsedS.toFixed(0)} s] 1/4 sender throughput …`);
+      sender = await measureSenders(bench);
+      console.log(senderTable(sender));
+    } else carried("sender");
+    let receiver: ReceiverRow[] = previous.receiver ?? [];
+    if (parts.has("receiver")) {
+      console.log(`[${bench.elapsedS.toFixed(0)} s] 2/4 receiver throughput …`);
+      receiver = await measureReceivers(bench);
+      console.log(receiverTable(receiver));
+    } else carried("receiver");
+    let pacing: PacingRow[] = previous.pacing ?? [];
+    if (parts.has("pacing")) {
+      console.log(`[${bench.elapsedS.toFixed(0)} s] 3/4 pacing …`);
+      pacing = await measurePacing(bench);
+      console.log(pacingTable(pacing));
+    } else carried("pacing");
+    let micro: MicroResult[] = previous.micro ?? [];
+    if (!parts.has("micro")) {
+      carried("micro");
+    } else if (settings.micro) {
       console.log(`[${bench.elapsedS.toFixed(0)} s] 4/4 micro-benchmarks …`);
       try {
         micro = await measureMicro(bench);
@@ -200,6 +244,7 @@ async function main(args: string[]): Promise<number> {
         bench.notMeasured.push(`micro-benchmarks: ${message(error)}`);
       }
     } else {
+      micro = [];
       bench.notMeasured.push("micro-benchmarks: --no-micro");
     }
     for (const command of c.commands) {
@@ -213,7 +258,7 @@ async function main(args: string[]): Promise<number> {
         pacingSeconds: settings.pacingSeconds,
         quick: settings.quick,
       },
-      commands: bench.commands,
+      commands: { ...(previous.commands ?? {}), ...bench.commands },
       sender,
       receiver,
       pacing,

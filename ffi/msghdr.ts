@@ -280,9 +280,12 @@ export class MessageBatch {
   }
 
   #getSize(offset: number): number {
-    return LAYOUT.cmsgLenSize === 8
-      ? Number(this.#headerView.getBigUint64(offset, LITTLE_ENDIAN))
-      : this.#headerView.getUint32(offset, LITTLE_ENDIAN);
+    const view = this.#headerView;
+    if (LAYOUT.cmsgLenSize !== 8) return view.getUint32(offset, LITTLE_ENDIAN);
+    // A 64-bit size read as two halves: no BigInt per datagram.
+    const low = view.getUint32(offset + (LITTLE_ENDIAN ? 0 : 4), LITTLE_ENDIAN);
+    const high = view.getUint32(offset + (LITTLE_ENDIAN ? 4 : 0), LITTLE_ENDIAN);
+    return high * 0x1_0000_0000 + low;
   }
 }
 

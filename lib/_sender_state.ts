@@ -50,6 +50,23 @@ export interface Arrival {
   bytes: number;
 }
 
+/** The per-datagram facts of the fast path besides the 64-bit ones (all numbers). */
+export interface FastFields {
+  /** UDP payload length in bytes. */
+  bytes: number;
+  /** The TTL / hop limit the sender set. */
+  ttl: number;
+  /** The DSCP byte the sender set. */
+  dscp: number;
+  /** TTL / hop limit on arrival, or null when unknown. */
+  receivedTtl: number | null;
+  /** DSCP on arrival, or null when unknown. */
+  receivedDscp: number | null;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const U64_MAX = 0xffff_ffff_ffff_ffffn;
+
 /**
  * What `ReceiverStats.prototype.record` made of a datagram:
  *
@@ -180,10 +197,10 @@ export class SenderState {
   reordered = 0;
   /** New epochs started by absurd jumps. */
   jumps = 0;
-  /** Lowest sequence number seen in the current epoch. */
-  firstSeq = 0n;
-  /** Highest sequence number seen in the current epoch. */
-  highSeq = 0n;
+  /** High 32 bits of the sender id (the fast lookup's key). */
+  idHigh = 0;
+  /** Low 32 bits of the sender id. */
+  idLow = 0;
   /** Index of `highSeq` in the window ring. */
   highPos = 0;
   /** TTL / hop limit the sender set. */
@@ -196,8 +213,6 @@ export class SenderState {
   receivedDscp: number | null = null;
   /** Jitter estimate, nanoseconds. */
   jitterNs = 0;
-  /** Arrival minus send time of the previous datagram, nanoseconds. */
-  prevTransit = 0n;
   /** Whether `prevTransit` is set. */
   hasTransit = false;
   /** Smallest one-way latency, nanoseconds. */
@@ -208,8 +223,6 @@ export class SenderState {
   latencySumNs = 0;
   /** One-way latencies summed. */
   latencyCount = 0;
-  /** Arrival time of its latest datagram, nanoseconds. */
-  lastArrivalNs = 0n;
   /** Arrival time of its first datagram, nanoseconds. */
   firstArrivalNs = 0n;
   /** TTL and DSCP over every packet. */
@@ -219,6 +232,60 @@ export class SenderState {
   /** Bit i set: the sequence number at ring position i was delivered. */
   readonly window: Uint32Array;
   readonly #mask: number;
+
+  // The four 64-bit figures of the hot path. While #numeric (the batch recorder's fast path), the
+  // numbers hold them exactly — sequence numbers below 2^53, times as nanoseconds after #baseNs —
+  // and the bigints are stale until #toBigint() writes them back (any bigint read or write does).
+  #firstSeq = 0n;
+  #highSeq = 0n;
+  #lastArrivalNs = 0n;
+  #prevTransit = 0n;
+  #numeric = false;
+  #baseNs = 0n;
+  #firstNumber = 0;
+  #highNumber = 0;
+  #lastArrivalRel = 0;
+  #prevTransitRel = 0;
+
+  /** Lowest sequence number seen in the current epoch. */
+  get firstSeq(): bigint {
+    this.#toBigint();
+    return this.#firstSeq;
+  }
+  set firstSeq(value: bigint) {
+    this.#toBigint();
+    this.#firstSeq = value;
+  }
+
+  /** Highest sequence number seen in the current epoch. */
+  get highSeq(): bigint {
+    this.#toBigint();
+    return this.#highSeq;
+  }
+  set highSeq(value: bigint) {
+    this.#toBigint();
+    this.#highSeq = value;
+  }
+
+  /** Arrival time of its latest datagram, nanoseconds. */
+  get lastArrivalNs(): bigint {
+    this.#toBigint();
+    return this.#lastArrivalNs;
+  }
+  set lastArrivalNs(value: bigint) {
+    this.#toBigint();
+    this.#lastArrivalNs = value;
+  }
+
+  /** Arrival minus send time of the previous datagram, nanoseconds. */
+  get prevTransit(): bigint {
+    this.#toBigint();
+    return this.#prevTransit;
+  }
+  set prevTransit(value: bigint) {
+    this.#toBigint();
+    this.#prevTransit = value;
+  }
 
   /**
    * Constructs a new instance.
@@ -237,7 +304,12 @@ export class SenderState {
    * @param source The source address of its first datagram.
    */
   reset(senderId: bigint, source: string): void {
+    this.#numeric = false;
     this.senderId = senderId;
+    // An id outside 64 unsigned bits (only a script can give one) is never found by halves.
+    const wire = senderId >= 0n && senderId <= U64_MAX;
+    this.idHigh = wire ? Number(senderId >> 32n) : -1;
+    this.idLow = wire ? Number(senderId & 0xffff_ffffn) : -1;
     this.source = source;
     this.packets = 0;
     this.bytes = 0;
@@ -360,6 +432,84 @@ export class SenderState {
     this.latencyCount++;
   }
 
+  /**
+   * Fast path, first half: the distance of sequence number `sequence` (below 2^53) from the
+   * highest seen when the sender's state can be kept as numbers relative to `baseNs` (the same on
+   * every call), or 0 when it cannot: the caller then takes the bigint path. Changes no figure.
+   */
+  fastDelta(sequence: number, baseNs: bigint): number {
+    if (!this.#numeric) {
+      if (!this.hasTransit || this.#highSeq > MAX_SAFE || this.#firstSeq > MAX_SAFE) return 0;
+      const last = this.#lastArrivalNs - baseNs;
+      const transit = this.#prevTransit - baseNs;
+      if (last > MAX_SAFE || last < -MAX_SAFE || transit > MAX_SAFE || transit < -MAX_SAFE) {
+        return 0;
+      }
+      this.#baseNs = baseNs;
+      this.#firstNumber = Number(this.#firstSeq);
+      this.#highNumber = Number(this.#highSeq);
+      this.#lastArrivalRel = Number(last);
+      this.#prevTransitRel = Number(transit);
+      this.#numeric = true;
+    }
+    return sequence - this.#highNumber;
+  }
+
+  /**
+   * Fast path, second half: counts a `"next"` datagram exactly as
+   * {@linkcode SenderState.prototype.count} and {@linkcode SenderState.prototype.arrive} would,
+   * with numbers: `delta` (1 to the largest jump) from {@linkcode SenderState.prototype.fastDelta},
+   * the arrival and send times as nanoseconds (arrival after the base; |arrival| ≤ 2^51, send
+   * time ≤ 2^52, so every difference is exact), `baseNumber` the base as a number (exact when
+   * the latency is kept).
+   */
+  nextFast(
+    sequence: number,
+    delta: number,
+    arrivalRel: number,
+    sendNs: number,
+    fields: FastFields,
+    sharedClock: boolean,
+    baseNumber: number,
+  ): void {
+    // count(): "next".
+    this.#addLost(delta - 1);
+    this.#advance(delta);
+    this.#highNumber = sequence;
+    this.#setBit(this.highPos);
+    this.unique++;
+    // arrive(), not a duplicate, with a transit before.
+    this.packets++;
+    this.bytes += fields.bytes;
+    this.#lastArrivalRel = arrivalRel;
+    this.originalTtl = fields.ttl;
+    this.originalDscp = fields.dscp;
+    this.receivedTtl = fields.receivedTtl;
+    this.receivedDscp = fields.receivedDscp;
+    this.path.add(fields.ttl, fields.receivedTtl, fields.dscp, fields.receivedDscp);
+    const transit = arrivalRel - sendNs;
+    // Both exact numbers: the difference is rounded once, as Number() of the bigint one is.
+    const d = Math.abs(transit - this.#prevTransitRel);
+    this.jitterNs += (d - this.jitterNs) / 16;
+    this.#prevTransitRel = transit;
+    if (!sharedClock) return;
+    // baseNumber exact, transit exact: one rounding, as Number() of the bigint transit.
+    const latency = baseNumber + transit;
+    if (this.latencyCount === 0 || latency < this.latencyMinNs) this.latencyMinNs = latency;
+    if (this.latencyCount === 0 || latency > this.latencyMaxNs) this.latencyMaxNs = latency;
+    this.latencySumNs += latency;
+    this.latencyCount++;
+  }
+
+  #toBigint(): void {
+    if (!this.#numeric) return;
+    this.#numeric = false;
+    this.#firstSeq = BigInt(this.#firstNumber);
+    this.#highSeq = BigInt(this.#highNumber);
+    this.#lastArrivalNs = this.#baseNs + BigInt(this.#lastArrivalRel);
+    this.#prevTransit = this.#baseNs + BigInt(this.#prevTransitRel);
+  }
+
   /** A fresh snapshot, with the loss percent the caller computed. */
   snapshot(lossPercent: number): SenderSnapshot {
     const path = this.path;
@@ -462,6 +612,11 @@ export class SenderTable {
   readonly #maxSenders: number;
   readonly #windowBits: number;
   readonly #senders = new Map<bigint, SenderState>();
+  // The fast lookup by the id's two 32-bit halves: a Map keyed by high × 2^32 + low as a number
+  // (rounded, so two ids may share a key: the entry's halves are checked, and an id that finds
+  // another's entry takes the bigint lookup), and the entry found last.
+  readonly #byHalves = new Map<number, SenderState>();
+  #last: SenderState | undefined;
   /** Source address → number of sender ids seen from it, in order of last new sender id. */
   readonly #sources = new Map<string, number>();
   #restarts = 0;
@@ -503,6 +658,23 @@ export class SenderTable {
     return this.#senders.get(senderId);
   }
 
+  /**
+   * The entry of the sender id `high × 2^32 + low` without making a bigint, or undefined when the
+   * fast lookup does not know it (not in the table, or sharing a key with another id).
+   *
+   * @param high The id's high 32 bits.
+   * @param low The id's low 32 bits.
+   * @returns The entry, or undefined.
+   */
+  getByHalves(high: number, low: number): SenderState | undefined {
+    const last = this.#last;
+    if (last !== undefined && last.idLow === low && last.idHigh === high) return last;
+    const state = this.#byHalves.get(high * 0x1_0000_0000 + low);
+    if (state === undefined || state.idLow !== low || state.idHigh !== high) return undefined;
+    this.#last = state;
+    return state;
+  }
+
   /** The senders, in order of first appearance. */
   values(): IterableIterator<SenderState> {
     return this.#senders.values();
@@ -531,7 +703,10 @@ export class SenderTable {
           oldestState = candidate;
         }
       }
-      if (oldestKey !== undefined) {
+      if (oldestKey !== undefined && oldestState !== undefined) {
+        const key = oldestState.idHigh * 0x1_0000_0000 + oldestState.idLow;
+        if (this.#byHalves.get(key) === oldestState) this.#byHalves.delete(key);
+        if (this.#last === oldestState) this.#last = undefined;
         this.#senders.delete(oldestKey);
         this.#evicted++;
         state = oldestState;
@@ -540,6 +715,8 @@ export class SenderTable {
     state ??= new SenderState(this.#windowBits);
     state.reset(senderId, source);
     this.#senders.set(senderId, state);
+    const key = state.idHigh * 0x1_0000_0000 + state.idLow;
+    if (state.idHigh >= 0 && !this.#byHalves.has(key)) this.#byHalves.set(key, state);
     return state;
   }
 }

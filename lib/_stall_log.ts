@@ -25,6 +25,10 @@ interface Gap {
   durationNs: bigint;
 }
 
+/** Largest distance from the time base that the fast path keeps as a number: 2^51 ns (26 days). */
+export const REL_LIMIT = 2 ** 51;
+const REL_LIMIT_BIGINT = 2n ** 51n;
+
 /**
  * Status, stalls and the gap log of one receiver.
  *
@@ -47,6 +51,14 @@ export class StallLog {
   #clockNs = 0n;
   #openGap: Gap | null = null;
   #stalls = 0;
+  // Numeric mode (the batch recorder's fast path): while #numeric, #lastRel and #clockRel hold the
+  // last MCAS arrival and the clock as exact numbers of nanoseconds after #baseNs, and the two
+  // bigint fields above are stale until #toBigint() writes them back.
+  #numeric = false;
+  #baseNs = 0n;
+  #lastRel = 0;
+  #clockRel = 0;
+  readonly #stallNumber: number;
 
   /**
    * Constructs a new instance.
@@ -57,6 +69,46 @@ export class StallLog {
   constructor(stallNs: bigint, maxGaps: number) {
     this.#stallNs = stallNs;
     this.#maxGaps = maxGaps;
+    this.#stallNumber = Number(stallNs);
+  }
+
+  /**
+   * Fast path, first half: whether an arrival at `baseNs + rel` (|rel| ≤ 2^51) is the common
+   * case — RECEIVING, no gap open, a silence shorter than the stall timeout — that
+   * {@linkcode StallLog.prototype.arrivalFast} counts exactly as {@linkcode StallLog.prototype.arrival}
+   * would. Changes no figure. `baseNs` must be the same on every call.
+   */
+  canArriveFast(rel: number, baseNs: bigint): boolean {
+    if (this.#status !== "RECEIVING" || this.#openGap !== null) return false;
+    if (!this.#numeric) {
+      const last = this.#lastMcasNs - baseNs;
+      const clock = this.#clockNs - baseNs;
+      if (
+        last > REL_LIMIT_BIGINT || last < -REL_LIMIT_BIGINT || clock > REL_LIMIT_BIGINT ||
+        clock < -REL_LIMIT_BIGINT
+      ) {
+        return false;
+      }
+      this.#baseNs = baseNs;
+      this.#lastRel = Number(last);
+      this.#clockRel = Number(clock);
+      this.#numeric = true;
+    }
+    // Both below 2^51 in size: the difference is exact.
+    return !(rel > this.#lastRel && rel - this.#lastRel >= this.#stallNumber);
+  }
+
+  /** Fast path, second half: the arrival {@linkcode StallLog.prototype.canArriveFast} accepted. */
+  arrivalFast(rel: number): void {
+    if (rel > this.#lastRel) this.#lastRel = rel;
+    if (rel > this.#clockRel) this.#clockRel = rel;
+  }
+
+  #toBigint(): void {
+    if (!this.#numeric) return;
+    this.#numeric = false;
+    this.#lastMcasNs = this.#baseNs + BigInt(this.#lastRel);
+    this.#clockNs = this.#baseNs + BigInt(this.#clockRel);
   }
 
   /** The status now. */
@@ -71,6 +123,7 @@ export class StallLog {
 
   /** An MCAS datagram arrived at `now`: RECEIVING, closing a gap (or counting one no tick saw). */
   arrival(now: bigint): void {
+    this.#toBigint();
     if (this.#status === "WAITING") {
       this.#status = "RECEIVING";
       this.#lastMcasNs = now;
@@ -97,6 +150,7 @@ export class StallLog {
 
   /** The time is `now`: a silence of the stall timeout turns the status STALLED. */
   tick(now: bigint): ReceiverStatus {
+    this.#toBigint();
     if (now > this.#clockNs) this.#clockNs = now;
     if (this.#status === "RECEIVING" && now - this.#lastMcasNs >= this.#stallNs) {
       this.#status = "STALLED";
@@ -109,6 +163,7 @@ export class StallLog {
 
   /** The gap log, oldest first; a gap still going on lasts until the latest time seen. */
   gaps(): GapSnapshot[] {
+    this.#toBigint();
     return this.#gaps.map((gap) => {
       const ongoing = gap.durationNs < 0n;
       return {

@@ -44,15 +44,21 @@ import {
 } from "./_receiver_stats_options.ts";
 import {
   type Arrival,
+  type FastFields,
   type McasFields,
   type RecordVerdict,
   type SenderSnapshot,
   SenderTable,
 } from "./_sender_state.ts";
-import { type GapSnapshot, type ReceiverStatus, StallLog } from "./_stall_log.ts";
+import { type GapSnapshot, type ReceiverStatus, REL_LIMIT, StallLog } from "./_stall_log.ts";
+
+// The largest sender clock the fast path takes (2^52 ns, 52 days of uptime): with an arrival
+// within 2^51 of the base, every transit and every difference of two is exact as a number.
+const SEND_LIMIT = 2 ** 52;
 
 export type {
   Arrival,
+  FastFields,
   GapSnapshot,
   McasFields,
   ReceiverStatsOptions,
@@ -62,6 +68,26 @@ export type {
   SenderSnapshot,
 };
 export type { LatencyMs } from "./_sender_state.ts";
+
+/**
+ * One datagram for {@linkcode ReceiverStats.prototype.recordFast}: the header's 64-bit fields
+ * as numbers (the sender id as two 32-bit halves) and the arrival time as nanoseconds after the
+ * statistics' time base ({@linkcode ReceiverStats.prototype.timeBaseNs}). A caller reuses one.
+ */
+export interface FastDatagram extends FastFields {
+  /** Sender id, high 32 bits (0 to 2^32 − 1). */
+  idHigh: number;
+  /** Sender id, low 32 bits. */
+  idLow: number;
+  /** Sequence number, 0 to 2^53 − 1. */
+  sequence: number;
+  /** Sender clock, nanoseconds, 0 to 2^52. */
+  sendNs: number;
+  /** Arrival time minus the time base, nanoseconds, an integer from −2^51 to 2^51. */
+  arrivalRel: number;
+}
+
+const SAFE_BASE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * Per-sender counting for a receiver, with bounded memory whatever arrives.
@@ -110,6 +136,10 @@ export class ReceiverStats {
   #foreign = 0;
   #foreignBytes = 0;
   #jumps = 0;
+  #baseNs: bigint | null = null;
+  #baseNumber = 0;
+  #baseExact = false;
+  readonly #maxJumpNumber: number;
 
   /**
    * Constructs a new instance.
@@ -122,6 +152,7 @@ export class ReceiverStats {
     this.#senders = new SenderTable(o.maxSenders, o.dupWindow);
     this.#stalls = new StallLog(o.stallNs, o.maxGaps);
     this.#maxJump = o.maxJump;
+    this.#maxJumpNumber = Number(o.maxJump);
     this.#sharedClock = o.sharedClock;
     this.#epochOffsetNs = o.epochOffsetNs;
   }
@@ -182,6 +213,86 @@ export class ReceiverStats {
     }
     sender.arrive(header, arrival, verdict, this.#sharedClock);
     return verdict;
+  }
+
+  /**
+   * The time base of {@linkcode ReceiverStats.prototype.recordFast}'s arrival times: fixed by
+   * the first call (to `candidate`, best a recent arrival time), the same ever after.
+   *
+   * @example
+   * ```ts
+   * import { ReceiverStats } from "./receiver_stats.ts";
+   * const stats = new ReceiverStats();
+   * stats.timeBaseNs(5n); // 5n
+   * stats.timeBaseNs(9n); // 5n
+   * ```
+   *
+   * @param candidate The base to take when there is none yet, nanoseconds on the arrival clock.
+   * @returns The base.
+   */
+  timeBaseNs(candidate: bigint): bigint {
+    if (this.#baseNs === null) {
+      this.#baseNs = candidate;
+      this.#baseNumber = Number(candidate);
+      this.#baseExact = candidate <= SAFE_BASE && candidate >= -SAFE_BASE;
+    }
+    return this.#baseNs;
+  }
+
+  /**
+   * Counts one MCAS datagram given as numbers, without a bigint, when that gives exactly what
+   * {@linkcode ReceiverStats.prototype.record} would — the common case: a known sender id whose
+   * next sequence number arrives, no stall to close. Otherwise it changes nothing and returns
+   * false, and the caller counts the datagram with `record` (its values as bigints). The batch
+   * recorder's hot path. Call {@linkcode ReceiverStats.prototype.timeBaseNs} first.
+   *
+   * @example
+   * ```ts
+   * import { ReceiverStats } from "./receiver_stats.ts";
+   * const stats = new ReceiverStats();
+   * const arrival = { source: "10.0.0.1", receivedTtl: 64, receivedDscp: 0, arrivalNs: 100n, bytes: 32 };
+   * stats.record({ senderId: 7n, sequence: 0n, timestampNs: 0n, ttl: 64, dscp: 0 }, arrival);
+   * stats.timeBaseNs(100n);
+   * const fast = {
+   *   idHigh: 0, idLow: 7, sequence: 1, sendNs: 10, arrivalRel: 10,
+   *   bytes: 32, ttl: 64, dscp: 0, receivedTtl: 64, receivedDscp: 0,
+   * };
+   * stats.recordFast(fast); // true
+   * stats.recordFast({ ...fast, sequence: 1 }); // false (a duplicate: record() counts it)
+   * stats.totals().packets; // 2
+   * ```
+   *
+   * @param datagram The datagram.
+   * @returns True when it was counted.
+   */
+  recordFast(datagram: FastDatagram): boolean {
+    const baseNs = this.#baseNs;
+    if (baseNs === null) return false;
+    if (this.#sharedClock && !this.#baseExact) return false;
+    const rel = datagram.arrivalRel;
+    if (!(rel <= REL_LIMIT && rel >= -REL_LIMIT) || !(datagram.sendNs <= SEND_LIMIT)) {
+      return false;
+    }
+    const sender = this.#senders.getByHalves(datagram.idHigh, datagram.idLow);
+    if (sender === undefined) return false;
+    const delta = sender.fastDelta(datagram.sequence, baseNs);
+    if (!(delta >= 1 && delta <= this.#maxJumpNumber)) return false;
+    if (!this.#stalls.canArriveFast(rel, baseNs)) return false;
+    this.#stalls.arrivalFast(rel);
+    this.#packets++;
+    this.#bytes += datagram.bytes;
+    sender.nextFast(
+      datagram.sequence,
+      delta,
+      rel,
+      datagram.sendNs,
+      datagram,
+      this.#sharedClock,
+      this.#baseNumber,
+    );
+    this.#unique++;
+    this.#lost += sender.lostDelta;
+    return true;
   }
 
   /**

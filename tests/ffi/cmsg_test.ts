@@ -78,3 +78,37 @@ Deno.test("parseControlMessages reads packet info and clears what the next datag
   assert.equal(out.tos, -1);
   assert.equal(out.timestampNs, -1n);
 });
+
+Deno.test("parseControlMessages: the aligned word walk equals the byte walk, value for value", () => {
+  // One buffer laid out as a Linux IPv4 receive delivers it (timestamp, packet info, TTL, TOS),
+  // and the same bytes again at an odd offset, where the walk reads through a DataView.
+  const build = (control: Uint8Array, at: number) => {
+    const view = new DataView(control.buffer, control.byteOffset);
+    cmsgHeader(view, at, 32, PLATFORM.SOL_SOCKET, PLATFORM.SCM_TIMESTAMPNS);
+    view.setBigInt64(at + 16, 2n ** 33n + 5n, true);
+    view.setBigInt64(at + 24, 999_999_999n, true);
+    cmsgHeader(view, at + 32, 28, PLATFORM.IPPROTO_IP, PLATFORM.IP_PKTINFO);
+    view.setInt32(at + 48, 7, true);
+    control.set([239, 1, 2, 3], at + 56);
+    cmsgHeader(view, at + 64, 20, PLATFORM.IPPROTO_IP, PLATFORM.IP_TTL);
+    view.setInt32(at + 80, 255, true);
+    cmsgHeader(view, at + 88, 17, PLATFORM.IPPROTO_IP, PLATFORM.IP_TOS);
+    control[at + 104] = 0xb8;
+    return 105;
+  };
+  const aligned = new Uint8Array(256);
+  const length = build(aligned, 8);
+  const odd = new Uint8Array(new ArrayBuffer(257), 1); // byteOffset 1: not 4-byte aligned
+  build(odd, 8);
+  const fromWords = new ReceivedMetadata();
+  const fromBytes = new ReceivedMetadata();
+  parseControlMessages(aligned, 8, length, fromWords);
+  parseControlMessages(odd, 8, length, fromBytes);
+  assert.deepEqual(fromWords, fromBytes);
+  assert.equal(fromWords.timestampNs, (2n ** 33n + 5n) * 1_000_000_000n + 999_999_999n);
+  assert.deepEqual(
+    [fromWords.ttl, fromWords.tos, fromWords.interfaceIndex, fromWords.destinationFamily],
+    [255, 0xb8, 7, "IPv4"],
+  );
+  assert.deepEqual([...fromWords.destination.subarray(0, 4)], [239, 1, 2, 3]);
+});

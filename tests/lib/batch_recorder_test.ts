@@ -4,11 +4,11 @@
 
 import assert from "node:assert/strict";
 import { BatchRecorder } from "../../lib/batch_recorder.ts";
-import { McasEncoder } from "../../lib/mcas.ts";
+import { createMcasHeader, decodeMcas, McasEncoder } from "../../lib/mcas.ts";
 import { Publication } from "../../lib/publication.ts";
 import { PublicationConfig } from "../../lib/publication_config.ts";
 import { ReceiverStats } from "../../lib/receiver_stats.ts";
-import { Subscription } from "../../lib/subscription.ts";
+import { ReceivedMetadata, Subscription } from "../../lib/subscription.ts";
 import { monotonicNs, realtimeNs } from "../../ffi/clock.ts";
 import { freshGroup } from "./_loopback.ts";
 
@@ -102,4 +102,71 @@ Deno.test("BatchRecorder with arrivalOffsetNs puts arrivals on the sender's mono
   const bound = Number(doneAt - sentAt[0]) / 1e6;
   assert.ok(sender.latencyMs.min >= 0, `min ${sender.latencyMs.min} ms`);
   assert.ok(sender.latencyMs.max <= bound, `max ${sender.latencyMs.max} ms > ${bound} ms`);
+});
+
+// The recorder's bigint-free path against the reference on the very same batches: every batch is
+// recorded by the recorder into one statistics object, and datagram by datagram with decodeMcas +
+// ReceiverStats.record (kernel time from the metadata's bigint, offset subtracted) into another.
+Deno.test("BatchRecorder's fast path equals decodeMcas + record at 2^32, 2^53 and 2^52 ns", async () => {
+  for (const offset of [0n, 1_234_567_890_123n]) {
+    const group = freshGroup();
+    const port = randomInt(20_000, 60_000);
+    using sub = new Subscription(group, { interface: "lo", port });
+    using pub = new Publication(
+      new PublicationConfig(group, port).withOutgoingInterface("127.0.0.1").withTtl(3),
+    );
+    const a = new McasEncoder(48, { ttl: 3, senderId: 0xffff_ffff_0000_0001n });
+    const b = new McasEncoder(48, { ttl: 3, senderId: 0x0000_0001_ffff_ffffn });
+    const script: [McasEncoder, bigint, bigint][] = [];
+    for (let i = 0n; i < 40n; i++) script.push([a, 2n ** 32n - 20n + i, 2n ** 52n - 20n + i]);
+    for (let i = 0n; i < 40n; i++) script.push([b, 2n ** 53n - 20n + i, 1_000n * i]);
+    script.push([a, 2n ** 32n + 25n, 2n ** 52n + 5n], [a, 2n ** 32n + 22n, 7n]); // loss, late
+    script.push([a, 2n ** 32n + 22n, 7n], [b, 5n, 2n ** 63n], [b, 6n, 2n ** 63n + 1n]); // dup, jump
+    for (const [encoder, sequence, sendNs] of script) pub.send(encoder.encode(sequence, sendNs));
+    pub.send(new Uint8Array(31)); // foreign
+
+    const fast = new ReceiverStats({ stallTimeoutS: 60 });
+    const reference = new ReceiverStats({ stallTimeoutS: 60 });
+    const recorder = new BatchRecorder(fast, { arrivalOffsetNs: offset });
+    let fastHits = 0; // how many datagrams took the bigint-free path (so the test can fail)
+    const recordFast = fast.recordFast.bind(fast);
+    fast.recordFast = (datagram) => recordFast(datagram) ? (fastHits++, true) : false;
+    const header = createMcasHeader();
+    const meta = new ReceivedMetadata();
+    let datagrams = 0;
+    const deadline = Date.now() + 5_000;
+    while (datagrams < script.length + 1 && Date.now() < deadline) {
+      if (sub.receiveBatch() === 0) {
+        await sub.waitReadable(200);
+        continue;
+      }
+      const batch = sub.batch;
+      for (let i = 0; i < batch.length; i++) {
+        if (decodeMcas(batch.payload(i), header) !== "ok") {
+          reference.recordForeign(batch.datagramLength(i));
+          continue;
+        }
+        batch.metadata(i, meta);
+        reference.record(header, {
+          source: batch.sourceAddress(i),
+          receivedTtl: meta.ttl >= 0 ? meta.ttl : null,
+          receivedDscp: meta.tos >= 0 ? meta.tos >> 2 : null,
+          arrivalNs: meta.timestampNs - offset,
+          bytes: batch.datagramLength(i),
+        });
+      }
+      datagrams += batch.length;
+      recorder.record(batch);
+    }
+    assert.equal(datagrams, script.length + 1);
+    assert.deepEqual(fast.totals(), reference.totals());
+    assert.deepEqual(fast.senders(), reference.senders());
+    assert.equal(JSON.stringify(fast), JSON.stringify(reference));
+    assert.equal(fast.totals().lost, 4); // 2^32 + 20 … 24 skipped, 22 came late
+    assert.equal(fast.totals().duplicates, 1);
+    assert.equal(fast.totals().jumps, 1);
+    // a: its 2nd to 21st (send clock ≤ 2^52; the rest are above, or late, or a duplicate);
+    // b: its 2nd to 20th (sequence below 2^53); the jump back has a send clock of 2^63.
+    assert.equal(fastHits, 20 + 19);
+  }
 });
