@@ -34,6 +34,8 @@ export interface Settings {
   seconds: number;
   /** Seconds per pacing run. */
   pacingSeconds: number;
+  /** Seconds the pacing part may take in all (later runs are skipped past it). */
+  pacingBudgetS: number;
   /** `--quick`. */
   quick: boolean;
   /** Run the micro-benchmarks. */
