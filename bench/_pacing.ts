@@ -12,7 +12,7 @@
  * @module
  */
 
-import { type Bench, BUDGET_S, DENO, message, RECEIVER_CPU, ROOT, SENDER_CPU } from "./_context.ts";
+import { type Bench, DENO, message, RECEIVER_CPU, ROOT, SENDER_CPU } from "./_context.ts";
 import type { LabProcess, Namespace } from "../tests/lab/mod.ts";
 
 const PACING_RATES = [1_000, 10_000, 50_000] as const;
@@ -199,9 +199,11 @@ async function paceOnce(
   const seconds = bench.settings.pacingSeconds;
   const path = `${await wire.rx.lab.scratchDir()}/pacing-${port}.pcap`;
   const argv = senderArgv(wire, tool, group, port, targetPps, seconds);
-  bench.note(`pacing: ${tool}`, wire.tx.execArgv(argv, SENDER_CPU));
+  const named = (a: string) =>
+    a === wire.tx.name ? "$TX" : a === wire.rx.name ? "$RX" : a === path ? "$TMP/pacing.pcap" : a;
+  bench.note(`pacing: ${tool}`, wire.tx.execArgv(argv, SENDER_CPU).map(named));
   const dump = captureArgv(wire, path, group, port);
-  bench.note("pacing: capture", wire.rx.execArgv(dump, RECEIVER_CPU));
+  bench.note("pacing: capture", wire.rx.execArgv(dump, RECEIVER_CPU).map(named));
   const capture = await startCapture(wire, dump);
   try {
     const out = await wire.tx.run(argv, { cpu: SENDER_CPU, timeoutMs: (seconds + 20) * 1000 });
@@ -236,7 +238,7 @@ export async function measurePacing(bench: Bench): Promise<PacingRow[]> {
       // Alternate which tool goes first, so that neither always runs on a warmer machine.
       const order = (rep + PACING_RATES.indexOf(rate)) % 2 === 0 ? tools : [...tools].reverse();
       for (const tool of order) {
-        if (bench.elapsedS > Math.min(BUDGET_S, budget) - seconds - 5) {
+        if (bench.elapsedS > budget - seconds - 5) {
           bench.notMeasured.push(`pacing ${tool} ${rate} pps run ${rep + 1}: time budget used up`);
           continue;
         }

@@ -1,8 +1,9 @@
 /**
  * The side-by-side benchmark suite (`deno task bench`): measures the library and the tools
  * against iperf2 and a small C baseline in the same run, on the loopback interface of a network
- * namespace it creates and deletes, and writes `bench/results.json`. Needs root (`ip netns`),
- * gcc and iperf2; finishes in about two and a half minutes (`--quick`: under one).
+ * namespace it creates and deletes (pacing: over a veth pair between two more), and writes
+ * `bench/results.json`. Needs root (`ip netns`), gcc, iperf2 and tcpdump; finishes in about four
+ * minutes (`--quick`: under two; the pacing part alone, `--only pacing`, in a minute and a half).
  *
  * 1. Sender throughput, unpaced, 200 and 1400 byte MCAS datagrams to a group on `lo` with no
  *    receiver: C `send()` / `sendmmsg()` loops, the library's `Publication` (`trySend` per
