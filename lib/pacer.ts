@@ -12,9 +12,11 @@
  * per datagram still keeps up); above, bursts of ⌈10 µs / interval⌉ datagrams per wake-up. Waits
  * of up to 2 ms are precise sleeps on the JS thread (an absolute `clock_nanosleep` with the
  * thread's timer slack lowered to 1 ns for the run), with the event loop let run every 5 ms
- * between two datagrams; longer waits sleep off the thread, so that a slow rate costs one timer
- * per datagram and nothing else. A wake-up that came late sends the datagrams due at once (a
- * catch-up burst of at most the bucket's capacity, 0.1 s of datagrams).
+ * between two datagrams; longer waits (100 to 500 pps) sleep off the thread until 1 ms before
+ * the deadline and block for the rest; below 100 pps every wait is one sleep off the thread, so
+ * that a slow rate costs one timer per datagram and nothing else. A wake-up that came late sends
+ * the datagrams due at once (a catch-up burst of at most the bucket's capacity, 0.1 s of
+ * datagrams).
  *
  * @module
  */
@@ -308,6 +310,13 @@ export interface PaceOptions {
    */
   blockWithinNs?: bigint;
   /**
+   * Precise sleeps only while the interval is at most this: at lower rates every wait is one
+   * sleep off the thread to the deadline (one timer per datagram, nothing else).
+   *
+   * @default {10_000_000n}
+   */
+  preciseUpToNs?: bigint;
+  /**
    * While sending without sleeping (unpaced, or catching up) or blocking in precise sleeps, call
    * `onYield` about this often so that timers (the dashboard) and signal handlers get to run:
    * between two datagrams when the next one is far enough away, and at the latest after four
@@ -365,16 +374,23 @@ function eventLoopTurn(): Promise<void> {
  */
 export async function pace(options: PaceOptions): Promise<PaceResult> {
   const clock = options.clock ?? monotonicClock;
-  const paced = options.plan.ratePps !== null;
-  const restore = paced && clock.blockUntil !== undefined ? clock.sharpen?.() : undefined;
+  const ratePps = options.plan.ratePps;
+  const preciseUpToNs = Number(options.preciseUpToNs ?? 10_000_000n);
+  const precise = clock.blockUntil !== undefined && ratePps !== null &&
+    1e9 / ratePps <= preciseUpToNs;
+  const restore = precise ? clock.sharpen?.() : undefined;
   try {
-    return await paceLoop(options, clock);
+    return await paceLoop(options, clock, precise);
   } finally {
     restore?.();
   }
 }
 
-async function paceLoop(options: PaceOptions, clock: PacerClock): Promise<PaceResult> {
+async function paceLoop(
+  options: PaceOptions,
+  clock: PacerClock,
+  precise: boolean,
+): Promise<PaceResult> {
   const { plan, send, signal } = options;
   const maxSleepNs = options.maxSleepNs ?? 200_000_000n;
   const yieldEveryNs = options.yieldEveryNs ?? 5_000_000n;
@@ -390,7 +406,7 @@ async function paceLoop(options: PaceOptions, clock: PacerClock): Promise<PaceRe
     ? null
     : new TokenBucket(plan.ratePps, { startNs, capacity: plan.capacity });
   const batch = Math.max(1, plan.batch);
-  const blockUntil = clock.blockUntil?.bind(clock);
+  const blockUntil = precise ? clock.blockUntil?.bind(clock) : undefined;
   let packets = 0;
   let lastYieldNs = startNs;
   // What a yield costs, a running mean in ns: one is taken between two datagrams only when the

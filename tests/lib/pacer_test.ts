@@ -184,7 +184,7 @@ Deno.test("pace catches up after a late precise wake-up with one batch, then is 
   assert.deepEqual(bursts, [11], "the 11 datagrams due by then go at once");
 });
 
-Deno.test("pace at 25 pps: one timer per datagram, then a short precise sleep", async () => {
+Deno.test("pace at 25 pps: one timer per datagram and nothing else", async () => {
   const clock = new PreciseFakeClock();
   const times: bigint[] = [];
   const result = await pace({
@@ -203,7 +203,31 @@ Deno.test("pace at 25 pps: one timer per datagram, then a short precise sleep", 
     50,
     "one asynchronous sleep before each datagram but the first, and the end",
   );
-  assert.equal(clock.blocks, 50, "each finished by a blocking sleep of 1 ms");
+  assert.equal(clock.blocks, 0, "no precise sleeps below 100 pps");
+  assert.equal(clock.sharpened, 0, "the timer slack is left alone");
+});
+
+Deno.test("pace at 200 pps: a timer to 1 ms before each deadline, then a short precise sleep", async () => {
+  const clock = new PreciseFakeClock();
+  const times: bigint[] = [];
+  const result = await pace({
+    plan: pacingPlan(200),
+    count: 100,
+    clock,
+    send: (n) => {
+      times.push(clock.now());
+      return n;
+    },
+  });
+  assert.equal(result.packets, 100);
+  for (const [i, t] of times.entries()) assert.equal(t - result.startNs, BigInt(i) * 5_000_000n);
+  assert.equal(
+    clock.sleeps,
+    100,
+    "one asynchronous sleep before each datagram but the first, and the end",
+  );
+  assert.equal(clock.blocks, 99, "each finished by a blocking sleep of 1 ms");
+  assert.deepEqual([clock.sharpened, clock.restored], [1, 1]);
 });
 
 Deno.test("pace restores the timer slack also when send throws, and leaves it alone unpaced", async () => {
