@@ -21,8 +21,6 @@ export const IFACE = "127.0.0.1";
 export const SENDER_CPU = 0;
 /** The CPU receivers are pinned to. */
 export const RECEIVER_CPU = 1;
-/** Seconds the whole run should take at most (later pacing runs are skipped past it). */
-export const BUDGET_S = 175;
 /** The line a receiver (C or worker) prints once it has joined. */
 export const READY: RegExp = /^ready$/m;
 
@@ -34,6 +32,8 @@ export interface Settings {
   seconds: number;
   /** Seconds per pacing run. */
   pacingSeconds: number;
+  /** Seconds the pacing part may take in all (later runs are skipped past it). */
+  pacingBudgetS: number;
   /** `--quick`. */
   quick: boolean;
   /** Run the micro-benchmarks. */

@@ -1,8 +1,9 @@
 /**
  * The side-by-side benchmark suite (`deno task bench`): measures the library and the tools
  * against iperf2 and a small C baseline in the same run, on the loopback interface of a network
- * namespace it creates and deletes, and writes `bench/results.json`. Needs root (`ip netns`),
- * gcc and iperf2; finishes in about two and a half minutes (`--quick`: under one).
+ * namespace it creates and deletes (pacing: over a veth pair between two more), and writes
+ * `bench/results.json`. Needs root (`ip netns`), gcc, iperf2 and tcpdump; finishes in about four
+ * minutes (`--quick`: under two; the pacing part alone, `--only pacing`, in a minute and a half).
  *
  * 1. Sender throughput, unpaced, 200 and 1400 byte MCAS datagrams to a group on `lo` with no
  *    receiver: C `send()` / `sendmmsg()` loops, the library's `Publication` (`trySend` per
@@ -11,8 +12,9 @@
  * 2. Receiver throughput: the C sender at full speed for a fixed count into the library's
  *    `Subscription` + `decodeMcas` + `ReceiverStats.record` or into the C `recvmmsg` receiver
  *    (live, with loss), and the same receivers draining a queued backlog (drain rate).
- * 3. Pacing accuracy: `mcast-send --rate` and `iperf -b` at 1k, 10k and 50k pps, achieved / target,
- *    with a C receiver counting what arrived.
+ * 3. Pacing: `mcast-send --rate` and `iperf -b …pps` at 1k, 10k and 50k pps over a veth pair
+ *    between two more namespaces, captured at the receiving end (tcpdump, ns time stamps): rate
+ *    achieved, inter-arrival gaps (mean, stddev, p50, p99, max), largest burst, ratios to iperf2.
  * 4. Micro-benchmarks: `deno bench --json bench/` (`*_bench.ts`).
  *
  * Each part has its file (`_sender.ts`, `_receiver.ts`, `_pacing.ts`, `_micro.ts`), sharing
@@ -24,11 +26,9 @@
  * deno task bench                 # everything, 3 runs per throughput figure
  * deno task bench --quick         # 1 run each, 2 s pacing runs
  * deno task bench --reps 5 --seconds 2 --out /tmp/results.json
- * deno task bench --only receiver # one part alone (sender, receiver, pacing, micro; a comma list)
+ * deno task bench --only pacing   # one part (sender, receiver, pacing, micro; a comma list);
+ *                                 # the other parts of the results file are kept
  * ```
- *
- * With `--only`, the parts not run keep their rows of the existing `--out` file (so a part can be
- * re-measured alone in a quiet moment), and `notMeasured` says which parts were carried over.
  *
  * @module
  */
@@ -53,7 +53,14 @@ export interface BenchResults {
   /** The machine. */
   machine: Machine;
   /** Settings of the run. */
-  settings: { reps: number; seconds: number; pacingSeconds: number; quick: boolean };
+  settings: {
+    reps: number;
+    seconds: number;
+    pacingSeconds: number;
+    quick: boolean;
+    /** The parts measured in this run (`--only`); the others were kept from the file. */
+    parts?: string[];
+  };
   /** Exact commands, by measurement. */
   commands: Record<string, string>;
   /** Sender throughput. */
@@ -72,38 +79,19 @@ export interface BenchResults {
   loadavgAtEnd: string;
 }
 
-/** The parts `--only` can name. */
-type Part = "sender" | "receiver" | "pacing" | "micro";
-const PARTS: readonly Part[] = ["sender", "receiver", "pacing", "micro"];
+/** The parts of the suite, in run order (`--only` picks some). */
+const PARTS = ["sender", "receiver", "pacing", "micro"] as const;
+type Part = (typeof PARTS)[number];
 
-function partsFrom(args: string[]): Set<Part> {
-  const { values } = parseArgs({ args, strict: false, options: { only: { type: "string" } } });
-  if (typeof values.only !== "string") return new Set(PARTS);
-  const parts = new Set<Part>();
-  for (const name of values.only.split(",")) {
-    if (!PARTS.includes(name as Part)) throw new Error(`--only: one or more of ${PARTS.join(",")}`);
-    parts.add(name as Part);
-  }
-  return parts;
-}
-
-async function previousResults(path: string): Promise<Partial<BenchResults>> {
-  try {
-    return JSON.parse(await Deno.readTextFile(path)) as Partial<BenchResults>;
-  } catch {
-    return {};
-  }
-}
-
-function settingsFrom(args: string[]): Settings {
+function settingsFrom(args: string[]): Settings & { parts: Part[] } {
   const { values } = parseArgs({
     args,
     options: {
-      only: { type: "string" },
       quick: { type: "boolean", default: false },
       reps: { type: "string" },
       seconds: { type: "string" },
       "no-micro": { type: "boolean", default: false },
+      only: { type: "string" },
       out: { type: "string", default: `${ROOT}/bench/results.json` },
     },
   });
@@ -112,12 +100,20 @@ function settingsFrom(args: string[]): Settings {
   const seconds = Number(values.seconds ?? 1);
   if (!Number.isInteger(reps) || reps < 1 || reps > 10) throw new Error("--reps: 1 to 10");
   if (!(seconds >= 0.2 && seconds <= 5)) throw new Error("--seconds: 0.2 to 5");
+  const only = values.only === undefined ? [...PARTS] : values.only.split(",").map((p) => p.trim());
+  for (const part of only) {
+    if (!(PARTS as readonly string[]).includes(part)) {
+      throw new Error(`--only: ${part} (expected ${PARTS.join(", ")})`);
+    }
+  }
   return {
     reps,
     seconds,
-    pacingSeconds: quick ? 2 : 5,
+    pacingSeconds: quick ? 2 : 3,
+    pacingBudgetS: quick ? 60 : 110,
     quick,
-    micro: values["no-micro"] !== true,
+    micro: values["no-micro"] !== true && only.includes("micro"),
+    parts: only as Part[],
     out: values.out ?? `${ROOT}/bench/results.json`,
   };
 }
@@ -155,28 +151,41 @@ function receiverTable(rows: ReceiverRow[]): string {
 }
 
 function pacingTable(rows: PacingRow[]): string {
+  const us = (x: number) => x.toFixed(1);
   return formatMarkdownTable(
     [
       "target pps",
       "tool",
-      "option",
-      "s",
-      "sent",
+      "runs",
+      "captured",
       "achieved pps",
-      "achieved ÷ target",
-      "rx ÷ target",
+      "rate error %",
+      "gap mean µs",
+      "stddev µs",
+      "p50 µs",
+      "p99 µs",
+      "max µs",
+      "largest burst",
+      "stddev ÷ iperf2",
+      "p99 ÷ iperf2",
     ],
     rows.map((r) => [
       formatNumber(r.targetPps),
       r.tool,
-      r.option,
-      r.seconds.toFixed(3),
-      formatNumber(r.sent),
+      String(r.runs.length),
+      formatNumber(r.captured),
       formatNumber(r.achievedPps),
-      r.ratio.toFixed(4),
-      r.receivedRatio.toFixed(4),
+      r.rateErrorPercent.toFixed(3),
+      us(r.gapMeanUs),
+      us(r.gapStddevUs),
+      us(r.gapP50Us),
+      us(r.gapP99Us),
+      us(r.gapMaxUs),
+      String(r.largestBurst),
+      r.stddevRatioIperf === null ? "—" : r.stddevRatioIperf.toFixed(2),
+      r.p99RatioIperf === null ? "—" : r.p99RatioIperf.toFixed(2),
     ]),
-  );
+  ) + "\nmedians of the runs; gaps between arrivals at the receiver's end of a veth pair";
 }
 
 function microTable(rows: MicroResult[]): string {
@@ -192,9 +201,18 @@ function microTable(rows: MicroResult[]): string {
   );
 }
 
+/** The commands of the parts a `--only` run did not measure, from the results file. */
+function keptCommands(previous: BenchResults | null, parts: Part[]): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [key, command] of Object.entries(previous?.commands ?? {})) {
+    const part = key.startsWith("pacing") ? "pacing" : key.startsWith("micro") ? "micro" : null;
+    if (part === null || !parts.includes(part)) kept[key] = command;
+  }
+  return kept;
+}
+
 async function main(args: string[]): Promise<number> {
   const settings = settingsFrom(args);
-  const parts = partsFrom(args);
   const machine = await describeMachine();
   console.log(
     `mcast bench: ${machine.cpu}, ${machine.nproc} CPUs, kernel ${machine.kernel}, ` +
@@ -205,37 +223,37 @@ async function main(args: string[]): Promise<number> {
   // of the process removes what killed runs left behind.
   const lab = await Lab.create({ prefix: NAMESPACE_PREFIX });
   let results: BenchResults;
+  // With --only, the parts not run keep their figures from the results file.
+  const previous = settings.parts.length < PARTS.length
+    ? await Deno.readTextFile(settings.out).then((t) => JSON.parse(t) as BenchResults)
+      .catch(() => null)
+    : null;
   try {
     const ns = await lab.addNamespace("bench");
     const bench = new Bench(ns, c, settings);
     const started = performance.now();
     console.log(`namespace ${ns.name}; C baseline in ${c.dir}`);
-    const previous = parts.size === PARTS.length ? {} : await previousResults(settings.out);
-    const carried = (part: Part) => {
-      bench.notMeasured.push(`${part}: not run (--only), rows kept from ${settings.out}`);
-    };
-    let sender: SenderRow[] = previous.sender ?? [];
-    if (parts.has("sender")) {
+    const runs = (part: Part) => settings.parts.includes(part);
+    let sender: SenderRow[] = previous?.sender ?? [];
+    let receiver: ReceiverRow[] = previous?.receiver ?? [];
+    let pacing: PacingRow[] = previous?.pacing ?? [];
+    let micro: MicroResult[] = previous?.micro ?? [];
+    if (runs("sender")) {
       console.log(`[${bench.elapsedS.toFixed(0)} s] 1/4 sender throughput …`);
       sender = await measureSenders(bench);
       console.log(senderTable(sender));
-    } else carried("sender");
-    let receiver: ReceiverRow[] = previous.receiver ?? [];
-    if (parts.has("receiver")) {
+    }
+    if (runs("receiver")) {
       console.log(`[${bench.elapsedS.toFixed(0)} s] 2/4 receiver throughput …`);
       receiver = await measureReceivers(bench);
       console.log(receiverTable(receiver));
-    } else carried("receiver");
-    let pacing: PacingRow[] = previous.pacing ?? [];
-    if (parts.has("pacing")) {
+    }
+    if (runs("pacing")) {
       console.log(`[${bench.elapsedS.toFixed(0)} s] 3/4 pacing …`);
       pacing = await measurePacing(bench);
       console.log(pacingTable(pacing));
-    } else carried("pacing");
-    let micro: MicroResult[] = previous.micro ?? [];
-    if (!parts.has("micro")) {
-      carried("micro");
-    } else if (settings.micro) {
+    }
+    if (settings.micro) {
       console.log(`[${bench.elapsedS.toFixed(0)} s] 4/4 micro-benchmarks …`);
       try {
         micro = await measureMicro(bench);
@@ -243,8 +261,7 @@ async function main(args: string[]): Promise<number> {
       } catch (error) {
         bench.notMeasured.push(`micro-benchmarks: ${message(error)}`);
       }
-    } else {
-      micro = [];
+    } else if (runs("micro")) {
       bench.notMeasured.push("micro-benchmarks: --no-micro");
     }
     for (const command of c.commands) {
@@ -257,8 +274,9 @@ async function main(args: string[]): Promise<number> {
         seconds: settings.seconds,
         pacingSeconds: settings.pacingSeconds,
         quick: settings.quick,
+        parts: settings.parts,
       },
-      commands: { ...(previous.commands ?? {}), ...bench.commands },
+      commands: { ...keptCommands(previous, settings.parts), ...bench.commands },
       sender,
       receiver,
       pacing,

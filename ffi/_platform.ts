@@ -121,6 +121,9 @@ export interface PlatformTable {
   CLOCK_REALTIME: number;
   CLOCK_MONOTONIC: number;
   TIMER_ABSTIME: number;
+  /** `prctl` options of the calling thread's timer slack (Linux); -1 where the OS has none. */
+  PR_SET_TIMERSLACK: number;
+  PR_GET_TIMERSLACK: number;
   IFNAMSIZ: number;
   RLIMIT_NOFILE: number;
   IFF_UP: number;

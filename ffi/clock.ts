@@ -1,6 +1,8 @@
 /**
- * The clocks: `clock_gettime` in nanoseconds, and sleeping until an absolute time on the
- * monotonic clock (`clock_nanosleep(TIMER_ABSTIME)`, off the JS thread).
+ * The clocks: `clock_gettime` in nanoseconds, sleeping until an absolute time on the monotonic
+ * clock (`clock_nanosleep(TIMER_ABSTIME)`, off the JS thread or, blocking, on it), and the JS
+ * thread's timer slack (`prctl(PR_SET_TIMERSLACK)`, Linux), which sets how late the kernel may
+ * wake a sleep on that thread (50 µs by default).
  *
  * @module
  */
@@ -98,4 +100,61 @@ export async function sleepUntilMonotonic(deadlineNs: bigint): Promise<void> {
     );
   } while (result === PLATFORM.errno.EINTR);
   request[0] |= 0; // keep `request` referenced until the worker thread is done with it
+}
+
+const blockingRequest = nativeBuffer(PLATFORM.layout.timespecSize);
+const blockingView = new DataView(blockingRequest.buffer);
+
+/**
+ * Whether {@linkcode blockUntilMonotonic} sleeps on an absolute deadline here (false where the OS
+ * lacks `TIMER_ABSTIME`: it then returns at once and the caller must wait otherwise).
+ */
+export const CAN_BLOCK_UNTIL: boolean = PLATFORM.TIMER_ABSTIME >= 0;
+
+/**
+ * Blocks the calling thread until the monotonic clock reaches `deadlineNs`
+ * (`clock_nanosleep(TIMER_ABSTIME)` called synchronously): wakes as precisely as the thread's
+ * timer slack allows, but nothing else runs on the JS thread meanwhile (no timers, no signal
+ * handlers), so only for short waits. Allocates nothing; returns at once for a past deadline or
+ * where {@linkcode CAN_BLOCK_UNTIL} is false.
+ *
+ * @example
+ * ```ts ignore
+ * import { blockUntilMonotonic, monotonicNs } from "./clock.ts";
+ * blockUntilMonotonic(monotonicNs() + 100_000n); // 100 µs
+ * ```
+ *
+ * @param deadlineNs Monotonic nanoseconds.
+ */
+export function blockUntilMonotonic(deadlineNs: bigint): void {
+  if (!CAN_BLOCK_UNTIL) return;
+  blockingView.setBigInt64(0, deadlineNs / 1_000_000_000n, LITTLE_ENDIAN);
+  blockingView.setBigInt64(8, deadlineNs % 1_000_000_000n, LITTLE_ENDIAN);
+  const sleep = libc().clock_nanosleep_blocking;
+  let result: number;
+  do {
+    result = sleep(PLATFORM.CLOCK_MONOTONIC, PLATFORM.TIMER_ABSTIME, blockingRequest, null);
+  } while (result === PLATFORM.errno.EINTR);
+}
+
+/**
+ * Sets the calling thread's timer slack (`prctl(PR_SET_TIMERSLACK)`): the most the kernel may
+ * delay its sleeps' wake-ups to group them with others. Linux only; elsewhere nothing happens.
+ *
+ * @example
+ * ```ts ignore
+ * import { setTimerSlackNs } from "./clock.ts";
+ * const before = setTimerSlackNs(1); // wake within 1 ns of the deadline (when the CPU can)
+ * setTimerSlackNs(before); // put it back
+ * ```
+ *
+ * @param ns The new slack, nanoseconds (1 or more; 0 means the thread's default).
+ * @returns The slack before, nanoseconds; -1 where the OS has no timer slack.
+ */
+export function setTimerSlackNs(ns: number): number {
+  const prctl = libc().prctl;
+  if (prctl === null || PLATFORM.PR_SET_TIMERSLACK < 0) return -1;
+  const before = prctl(PLATFORM.PR_GET_TIMERSLACK, 0n, 0n, 0n, 0n);
+  prctl(PLATFORM.PR_SET_TIMERSLACK, BigInt(Math.max(0, Math.floor(ns))), 0n, 0n, 0n);
+  return before;
 }

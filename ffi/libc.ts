@@ -4,6 +4,8 @@
  *
  * Only `poll` and `clock_nanosleep` are `nonblocking` (they wait, on a worker thread); every
  * other call is synchronous so that errno can be read on the same thread right after it.
+ * `clock_nanosleep_blocking` is the same C function called on the JS thread (a precise sleep that
+ * blocks the event loop, for the pacer's short waits).
  *
  * @module
  */
@@ -82,6 +84,14 @@ const SYMBOLS = {
     result: "i32",
     nonblocking: true,
   },
+  /** The same clock_nanosleep, synchronous: sleeps on the calling (JS) thread */
+  clock_nanosleep_blocking: {
+    name: "clock_nanosleep",
+    parameters: ["i32", "i32", "buffer", "pointer"],
+    result: "i32",
+  },
+  /** int prctl(int option, unsigned long arg2, ...) — Linux only (timer slack); null elsewhere */
+  prctl: { parameters: ["i32", "u64", "u64", "u64", "u64"], result: "i32", optional: true },
   /** int *__errno_location(void) (Linux) / int *__error(void) (macOS) */
   errno_location: { name: "__errno_location", parameters: [], result: "pointer" },
 } as const satisfies Deno.ForeignLibraryInterface;

@@ -8,22 +8,52 @@
  * accumulated interval by interval, so the long-run rate has no drift: after any number of
  * wake-ups at any jitter, the packets due by time t are exactly those a perfect clock would send.
  *
+ * Every datagram gets its own deadline up to 100 kpps (an interval of 10 µs, where one send call
+ * per datagram still keeps up); above, bursts of ⌈10 µs / interval⌉ datagrams per wake-up. Waits
+ * of up to 2 ms are precise sleeps on the JS thread (an absolute `clock_nanosleep` with the
+ * thread's timer slack lowered to 1 ns for the run), with the event loop let run every 5 ms
+ * between two datagrams; longer waits (100 to 500 pps) sleep off the thread until 1 ms before
+ * the deadline and block for the rest; below 100 pps every wait is one sleep off the thread, so
+ * that a slow rate costs one timer per datagram and nothing else. A wake-up that came late sends
+ * the datagrams due at once (a catch-up burst of at most the bucket's capacity, 0.1 s of
+ * datagrams).
+ *
  * @module
  */
 
-import { sleepUntilMonotonic } from "../ffi/clock.ts";
+import {
+  blockUntilMonotonic,
+  CAN_BLOCK_UNTIL,
+  setTimerSlackNs,
+  sleepUntilMonotonic,
+} from "../ffi/clock.ts";
 import { monotonicNs } from "./clock.ts";
 
 /** A monotonic clock that can also sleep until an absolute time. */
 export interface PacerClock {
   /** The current time, nanoseconds. */
   now(): bigint;
-  /** Resolves at or after `deadlineNs`. */
+  /** Resolves at or after `deadlineNs`, letting the event loop run meanwhile. */
   sleepUntil(deadlineNs: bigint): Promise<void>;
+  /**
+   * Returns at or after `deadlineNs`, precisely, blocking the event loop meanwhile; absent: every
+   * wait is a {@linkcode PacerClock.sleepUntil}.
+   */
+  blockUntil?(deadlineNs: bigint): void;
+  /**
+   * Prepares a run that uses {@linkcode PacerClock.blockUntil} (for example lowers the thread's
+   * timer slack) and returns what undoes it.
+   */
+  sharpen?(): () => void;
 }
 
+/** The JS thread's timer slack during a paced run: wake-ups within 1 ns of the deadline. */
+const RUN_TIMER_SLACK_NS = 1;
+
 /**
- * CLOCK_MONOTONIC with absolute-deadline sleeps (`clock_nanosleep(TIMER_ABSTIME)`).
+ * CLOCK_MONOTONIC with absolute-deadline sleeps (`clock_nanosleep(TIMER_ABSTIME)`): off the JS
+ * thread for `sleepUntil`, on it for `blockUntil`, whose precision `sharpen` raises by lowering
+ * the thread's timer slack (Linux) for the run.
  *
  * @example
  * ```ts ignore
@@ -34,6 +64,13 @@ export interface PacerClock {
 export const monotonicClock: PacerClock = {
   now: monotonicNs,
   sleepUntil: sleepUntilMonotonic,
+  blockUntil: CAN_BLOCK_UNTIL ? blockUntilMonotonic : undefined,
+  sharpen: () => {
+    const before = setTimerSlackNs(RUN_TIMER_SLACK_NS);
+    return () => {
+      if (before > 0) setTimerSlackNs(before);
+    };
+  },
 };
 
 /** Options of {@linkcode TokenBucket}. */
@@ -156,10 +193,11 @@ export class TokenBucket {
 /** Options of {@linkcode pacingPlan}. */
 export interface PacingPlanOptions {
   /**
-   * The shortest sleep worth taking: below this per-packet interval, packets go out in bursts of
-   * several per wake-up (one `sendmmsg`).
+   * The shortest interval paced datagram by datagram: below it, packets go out in bursts of
+   * ⌈minWakeNs / interval⌉ per wake-up (one `sendmmsg`). The default, 10 µs (100 kpps), is where
+   * one wake-up and one send call per datagram still keep up.
    *
-   * @default {1_000_000}
+   * @default {10_000}
    */
   minWakeNs?: number;
   /**
@@ -175,6 +213,13 @@ export interface PacingPlanOptions {
    * @default {0.1}
    */
   catchUpSeconds?: number;
+  /**
+   * The most packets a catch-up after a late wake-up sends in one call (the batch is at least
+   * the packets per wake-up, at most `maxBatch` and the capacity).
+   *
+   * @default {64}
+   */
+  catchUpBatch?: number;
 }
 
 /** How a rate is paced. */
@@ -183,7 +228,10 @@ export interface PacingPlan {
   ratePps: number | null;
   /** Packets the sender waits for before it wakes (1 when the interval is long enough). */
   perWakeup: number;
-  /** Batch slots: the most packets handed to one send call. */
+  /**
+   * Batch slots: the most packets handed to one send call (more than `perWakeup` only to catch
+   * up after a late wake-up).
+   */
   batch: number;
   /** Token bucket capacity (see {@linkcode PacingPlanOptions.catchUpSeconds}). */
   capacity: number;
@@ -191,14 +239,16 @@ export interface PacingPlan {
 
 /**
  * Chooses wake-ups and batch sizes for a rate: one packet per wake-up while the interval is at
- * least `minWakeNs`, else ⌈minWakeNs / interval⌉ packets per wake-up (bounded by `maxBatch`);
- * unpaced sends use full batches.
+ * least `minWakeNs` (10 µs: up to 100 kpps), else ⌈minWakeNs / interval⌉ packets per wake-up
+ * (bounded by `maxBatch`); catch-up batches of up to `catchUpBatch`; unpaced sends use full
+ * batches.
  *
  * @example
  * ```ts
  * import { pacingPlan } from "./pacer.ts";
- * pacingPlan(25); // { ratePps: 25, perWakeup: 1, batch: 1, capacity: 3 }
- * pacingPlan(10_000).perWakeup; // 10 (one wake-up per millisecond)
+ * pacingPlan(25); // { ratePps: 25, perWakeup: 1, batch: 3, capacity: 3 }
+ * pacingPlan(10_000).perWakeup; // 1 (each datagram at its own time)
+ * pacingPlan(400_000).perWakeup; // 4 (a burst of 4 every 10 µs)
  * pacingPlan(null).batch; // 256
  * ```
  *
@@ -207,16 +257,18 @@ export interface PacingPlan {
  * @returns The plan.
  */
 export function pacingPlan(ratePps: number | null, options: PacingPlanOptions = {}): PacingPlan {
-  const minWakeNs = options.minWakeNs ?? 1_000_000;
+  const minWakeNs = options.minWakeNs ?? 10_000;
   const maxBatch = Math.max(1, Math.floor(options.maxBatch ?? 256));
   const catchUp = options.catchUpSeconds ?? 0.1;
+  const catchUpBatch = Math.max(1, Math.floor(options.catchUpBatch ?? 64));
   if (ratePps === null) return { ratePps: null, perWakeup: maxBatch, batch: maxBatch, capacity: 0 };
   const intervalNs = 1e9 / ratePps;
   const perWakeup = intervalNs >= minWakeNs
     ? 1
     : Math.min(maxBatch, Math.ceil(minWakeNs / intervalNs));
   const capacity = Math.max(2 * perWakeup, Math.ceil(ratePps * catchUp));
-  return { ratePps, perWakeup, batch: perWakeup, capacity };
+  const batch = Math.min(maxBatch, Math.max(perWakeup, Math.min(capacity, catchUpBatch)));
+  return { ratePps, perWakeup, batch, capacity };
 }
 
 /** Why {@linkcode pace} returned. */
@@ -250,8 +302,25 @@ export interface PaceOptions {
    */
   maxSleepNs?: bigint;
   /**
-   * While sending without sleeping (unpaced, or catching up), call `onYield` this often so that
-   * timers (the dashboard) and signal handlers get to run.
+   * Waits up to this long are precise blocking sleeps ({@linkcode PacerClock.blockUntil});
+   * longer ones sleep with the event loop running until half of this before the deadline, then
+   * block for the rest.
+   *
+   * @default {2_000_000n}
+   */
+  blockWithinNs?: bigint;
+  /**
+   * Precise sleeps only while the interval is at most this: at lower rates every wait is one
+   * sleep off the thread to the deadline (one timer per datagram, nothing else).
+   *
+   * @default {10_000_000n}
+   */
+  preciseUpToNs?: bigint;
+  /**
+   * While sending without sleeping (unpaced, or catching up) or blocking in precise sleeps, call
+   * `onYield` about this often so that timers (the dashboard) and signal handlers get to run:
+   * between two datagrams when the next one is far enough away, and at the latest after four
+   * times this.
    *
    * @default {5_000_000n}
    */
@@ -259,7 +328,7 @@ export interface PaceOptions {
   /**
    * Lets the event loop run.
    *
-   * @default {a zero-delay timer}
+   * @default {one turn of the event loop (`setImmediate`)}
    */
   onYield?: () => Promise<unknown>;
   /**
@@ -283,6 +352,11 @@ export interface PaceResult {
   stoppedBy: PaceStop;
 }
 
+/** One turn of the event loop: timers, signals and I/O run, with no clamping of nested calls. */
+function eventLoopTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /**
  * Drives `send` at the plan's rate until the count is reached, the duration is over or the
  * signal fires. Sleeps are absolute deadlines on the clock; packets due before the end of the
@@ -299,11 +373,31 @@ export interface PaceResult {
  * @returns Packets sent, start and end time, and why it stopped.
  */
 export async function pace(options: PaceOptions): Promise<PaceResult> {
-  const { plan, send, signal } = options;
   const clock = options.clock ?? monotonicClock;
+  const ratePps = options.plan.ratePps;
+  const preciseUpToNs = Number(options.preciseUpToNs ?? 10_000_000n);
+  const precise = clock.blockUntil !== undefined && ratePps !== null &&
+    1e9 / ratePps <= preciseUpToNs;
+  const restore = precise ? clock.sharpen?.() : undefined;
+  try {
+    return await paceLoop(options, clock, precise);
+  } finally {
+    restore?.();
+  }
+}
+
+async function paceLoop(
+  options: PaceOptions,
+  clock: PacerClock,
+  precise: boolean,
+): Promise<PaceResult> {
+  const { plan, send, signal } = options;
   const maxSleepNs = options.maxSleepNs ?? 200_000_000n;
   const yieldEveryNs = options.yieldEveryNs ?? 5_000_000n;
-  const onYield = options.onYield ?? (() => new Promise((resolve) => setTimeout(resolve, 0)));
+  const forceYieldNs = 4n * yieldEveryNs;
+  const blockWithinNs = options.blockWithinNs ?? 2_000_000n;
+  const asyncLeadNs = blockWithinNs / 2n;
+  const onYield = options.onYield ?? eventLoopTurn;
   const count = options.count ?? Infinity;
   const startNs = clock.now();
   const durationNs = options.durationNs ?? 0n;
@@ -312,8 +406,12 @@ export async function pace(options: PaceOptions): Promise<PaceResult> {
     ? null
     : new TokenBucket(plan.ratePps, { startNs, capacity: plan.capacity });
   const batch = Math.max(1, plan.batch);
+  const blockUntil = precise ? clock.blockUntil?.bind(clock) : undefined;
   let packets = 0;
   let lastYieldNs = startNs;
+  // What a yield costs, a running mean in ns: one is taken between two datagrams only when the
+  // next is at least twice that far away.
+  let yieldCostNs = 30_000;
   let stoppedBy: PaceStop;
 
   for (;;) {
@@ -344,8 +442,23 @@ export async function pace(options: PaceOptions): Promise<PaceResult> {
         let wake = bucket.dueNs(wanted);
         if (deadlineNs !== null && wake > deadlineNs) wake = deadlineNs;
         if (wake > now + maxSleepNs) wake = now + maxSleepNs;
-        await clock.sleepUntil(wake);
-        lastYieldNs = clock.now();
+        const wait = wake - now;
+        if (blockUntil === undefined || wait > blockWithinNs) {
+          await clock.sleepUntil(blockUntil === undefined ? wake : wake - asyncLeadNs);
+          lastYieldNs = clock.now();
+          continue;
+        }
+        const since = now - lastYieldNs;
+        if (since >= forceYieldNs || (since >= yieldEveryNs && Number(wait) >= 2 * yieldCostNs)) {
+          await onYield();
+          lastYieldNs = clock.now();
+          // A slow turn (a dashboard redraw, the first turn) counts as at most 200 µs, so that
+          // one does not stop the yields between datagrams for the rest of the run.
+          const cost = Number(lastYieldNs - now);
+          yieldCostNs += ((cost < 200_000 ? cost : 200_000) - yieldCostNs) / 8;
+          continue;
+        }
+        blockUntil(wake);
         continue;
       }
       allowed = Math.min(allowed, available);
@@ -357,7 +470,9 @@ export async function pace(options: PaceOptions): Promise<PaceResult> {
     packets += sent;
     bucket?.take(sent);
     now = clock.now();
-    if (now - lastYieldNs >= yieldEveryNs) {
+    // Paced runs yield while waiting for the next datagram (above); here only when they have not
+    // waited for long (catching up, or a rate the sender cannot keep up with).
+    if (now - lastYieldNs >= (bucket === null ? yieldEveryNs : forceYieldNs)) {
       await onYield();
       lastYieldNs = clock.now();
     }

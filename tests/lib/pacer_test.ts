@@ -1,5 +1,6 @@
-// The token bucket and the pacing loop of mcast-send, on an injected clock: burst sizes, exact
-// counts over long simulated runs, no drift under wake-up jitter, catch-up limits, signals.
+// The token bucket and the pacing loop of mcast-send, on an injected clock: a deadline per
+// datagram, burst sizes, exact counts over long simulated runs, no drift under wake-up jitter,
+// catch-up limits, yields between datagrams, timer slack set and restored, signals.
 
 import assert from "node:assert/strict";
 import { pace, type PacerClock, pacingPlan, TokenBucket } from "../../lib/pacer.ts";
@@ -30,6 +31,23 @@ class FakeClock implements PacerClock {
     this.#seed ^= this.#seed >>> 17;
     this.#seed ^= this.#seed << 5;
     return (this.#seed >>> 0) / 4294967296;
+  }
+}
+
+/** A fake clock that can also block precisely (as the JS thread's clock_nanosleep does). */
+class PreciseFakeClock extends FakeClock {
+  blocks = 0;
+  sharpened = 0;
+  restored = 0;
+  lateBlocks: (n: number) => bigint = () => 0n;
+  blockUntil(deadlineNs: bigint): void {
+    this.blocks++;
+    if (deadlineNs > this.t) this.t = deadlineNs;
+    this.t += this.lateBlocks(this.blocks);
+  }
+  sharpen(): () => void {
+    this.sharpened++;
+    return () => this.restored++;
   }
 }
 
@@ -78,26 +96,63 @@ Deno.test("TokenBucket refuses a bad rate or capacity", () => {
   assert.throws(() => new TokenBucket(10, { startNs: 0n, capacity: 0 }), RangeError);
 });
 
-Deno.test("pacingPlan wakes per packet at low rates and batches above 1 kpps", () => {
-  assert.deepEqual(pacingPlan(25), { ratePps: 25, perWakeup: 1, batch: 1, capacity: 3 });
+Deno.test("pacingPlan: a deadline per datagram up to 100 kpps, bursts above", () => {
+  assert.deepEqual(pacingPlan(25), { ratePps: 25, perWakeup: 1, batch: 3, capacity: 3 });
   assert.equal(pacingPlan(1000).perWakeup, 1);
-  assert.equal(pacingPlan(1001).perWakeup, 2);
-  assert.equal(pacingPlan(10_000).perWakeup, 10);
-  assert.equal(pacingPlan(100_000).perWakeup, 100);
-  assert.equal(pacingPlan(10_000_000).perWakeup, 256, "bounded by maxBatch");
-  assert.equal(pacingPlan(10_000_000, { maxBatch: 64 }).batch, 64);
+  assert.equal(pacingPlan(10_000).perWakeup, 1);
+  assert.equal(pacingPlan(50_000).perWakeup, 1);
+  assert.equal(pacingPlan(100_000).perWakeup, 1, "10 µs: still one per wake-up");
+  assert.equal(pacingPlan(100_001).perWakeup, 2);
+  assert.equal(pacingPlan(400_000).perWakeup, 4);
+  assert.equal(pacingPlan(10_000_000).perWakeup, 100);
+  assert.equal(pacingPlan(100_000_000).perWakeup, 256, "bounded by maxBatch");
+  assert.equal(pacingPlan(100_000_000, { maxBatch: 64 }).batch, 64);
   assert.equal(pacingPlan(10_000).capacity, 1000, "0.1 s of catch-up");
+  assert.equal(pacingPlan(10_000).batch, 64, "catch-up batches");
+  assert.equal(pacingPlan(10_000, { catchUpBatch: 8 }).batch, 8);
+  assert.equal(pacingPlan(10_000, { maxBatch: 16 }).batch, 16);
+  assert.equal(pacingPlan(1000, { minWakeNs: 1_000_000 }).perWakeup, 1);
+  assert.equal(pacingPlan(10_000, { minWakeNs: 1_000_000 }).perWakeup, 10, "the old 1 ms plan");
   const max = pacingPlan(null, { maxBatch: 128 });
   assert.equal(max.ratePps, null);
   assert.equal(max.batch, 128);
 });
 
-Deno.test("pace sends bursts of the planned size at 10 kpps", async () => {
-  const clock = new FakeClock();
-  const sizes: number[] = [];
+Deno.test("pace sends each datagram at its own deadline at 10 kpps, in precise sleeps", async () => {
+  const clock = new PreciseFakeClock();
+  const times: bigint[] = [];
+  let yields = 0;
   const result = await pace({
     plan: pacingPlan(10_000),
     count: 10_000,
+    clock,
+    onYield: () => {
+      yields++;
+      return Promise.resolve();
+    },
+    send: (n) => {
+      assert.equal(n, 1);
+      times.push(clock.now());
+      return n;
+    },
+  });
+  assert.equal(result.packets, 10_000);
+  assert.equal(result.stoppedBy, "count");
+  for (const [i, t] of times.entries()) assert.equal(t - result.startNs, BigInt(i) * 100_000n);
+  assert.equal(clock.blocks, 10_000 - 1, "one blocking sleep before each datagram but the first");
+  // The event loop runs every 5 ms between two datagrams: 200 times in 1 s.
+  assert.ok(yields >= 190 && yields <= 200, `${yields} yields`);
+  assert.equal(clock.sleeps, 1, "only finishInterval's last wait is asynchronous");
+  assert.equal(result.endNs - result.startNs, 1_000_000_000n);
+  assert.deepEqual([clock.sharpened, clock.restored], [1, 1]);
+});
+
+Deno.test("pace bursts ⌈10 µs / interval⌉ datagrams per wake-up above 100 kpps", async () => {
+  const clock = new PreciseFakeClock();
+  const sizes: number[] = [];
+  const result = await pace({
+    plan: pacingPlan(400_000),
+    count: 40_000,
     clock,
     onYield: resolved,
     send: (n) => {
@@ -105,12 +160,111 @@ Deno.test("pace sends bursts of the planned size at 10 kpps", async () => {
       return n;
     },
   });
-  assert.equal(result.packets, 10_000);
-  assert.equal(result.stoppedBy, "count");
-  assert.ok(sizes.every((n) => n === 10), `burst sizes ${[...new Set(sizes)]}`);
-  assert.equal(sizes.length, 1000);
-  // N packets at R take N / R: the run ends when the next packet would be due.
-  assert.equal(result.endNs - result.startNs, 1_000_000_000n);
+  assert.equal(result.packets, 40_000);
+  assert.ok(sizes.every((n) => n === 4), `burst sizes ${[...new Set(sizes)]}`);
+  assert.equal(sizes.length, 10_000);
+});
+
+Deno.test("pace catches up after a late precise wake-up with one batch, then is on time again", async () => {
+  const clock = new PreciseFakeClock(0n);
+  clock.lateBlocks = (n) => (n === 500 ? 1_050_000n : 0n); // one wake-up 1.05 ms late
+  const sizes: number[] = [];
+  const result = await pace({
+    plan: pacingPlan(10_000),
+    durationNs: 1_000_000_000n,
+    clock,
+    onYield: resolved,
+    send: (n) => {
+      sizes.push(n);
+      return n;
+    },
+  });
+  assert.equal(result.packets, 10_000, "exactly duration × rate");
+  const bursts = sizes.filter((n) => n > 1);
+  assert.deepEqual(bursts, [11], "the 11 datagrams due by then go at once");
+});
+
+Deno.test("pace at 25 pps: one timer per datagram and nothing else", async () => {
+  const clock = new PreciseFakeClock();
+  const times: bigint[] = [];
+  const result = await pace({
+    plan: pacingPlan(25),
+    durationNs: 2_000_000_000n,
+    clock,
+    send: (n) => {
+      times.push(clock.now());
+      return n;
+    },
+  });
+  assert.equal(result.packets, 50);
+  for (const [i, t] of times.entries()) assert.equal(t - result.startNs, BigInt(i) * 40_000_000n);
+  assert.equal(
+    clock.sleeps,
+    50,
+    "one asynchronous sleep before each datagram but the first, and the end",
+  );
+  assert.equal(clock.blocks, 0, "no precise sleeps below 100 pps");
+  assert.equal(clock.sharpened, 0, "the timer slack is left alone");
+});
+
+Deno.test("pace at 200 pps: a timer to 1 ms before each deadline, then a short precise sleep", async () => {
+  const clock = new PreciseFakeClock();
+  const times: bigint[] = [];
+  const result = await pace({
+    plan: pacingPlan(200),
+    count: 100,
+    clock,
+    send: (n) => {
+      times.push(clock.now());
+      return n;
+    },
+  });
+  assert.equal(result.packets, 100);
+  for (const [i, t] of times.entries()) assert.equal(t - result.startNs, BigInt(i) * 5_000_000n);
+  assert.equal(
+    clock.sleeps,
+    100,
+    "one asynchronous sleep before each datagram but the first, and the end",
+  );
+  assert.equal(clock.blocks, 99, "each finished by a blocking sleep of 1 ms");
+  assert.deepEqual([clock.sharpened, clock.restored], [1, 1]);
+});
+
+Deno.test("pace restores the timer slack also when send throws, and leaves it alone unpaced", async () => {
+  const clock = new PreciseFakeClock();
+  await assert.rejects(
+    pace({
+      plan: pacingPlan(1000),
+      count: 10,
+      clock,
+      onYield: resolved,
+      send: () => {
+        throw new Error("boom");
+      },
+    }),
+    /boom/,
+  );
+  assert.deepEqual([clock.sharpened, clock.restored], [1, 1]);
+  await pace({ plan: pacingPlan(null), count: 10, clock, onYield: resolved, send: (n) => n });
+  assert.equal(clock.sharpened, 1, "an unpaced run never sleeps: nothing to sharpen");
+});
+
+Deno.test("pace forces a yield when the next datagram is never far enough away", async () => {
+  const clock = new PreciseFakeClock();
+  let yields = 0;
+  await pace({
+    plan: pacingPlan(50_000),
+    count: 50_000,
+    clock,
+    onYield: () => {
+      yields++;
+      clock.advance(50_000n); // each turn of the event loop takes 50 µs, more than an interval
+      return Promise.resolve();
+    },
+    send: (n) => n,
+  });
+  // Every 20 ms at the latest (4 × 5 ms): about 50 in the simulated second, plus the catch-ups.
+  assert.ok(yields >= 45 && yields <= 60, `${yields} yields`);
 });
 
 Deno.test("pace sends one packet per wake-up at 25 pps, exactly on the schedule", async () => {
@@ -173,7 +327,8 @@ Deno.test("pace at 10 kpps with late wake-ups sends larger bursts and still exac
     },
   });
   assert.equal(result.packets, 600_000);
-  assert.ok(Math.max(...sizes) <= 10, "never more than the batch per call");
+  assert.ok(Math.max(...sizes) <= pacingPlan(10_000).batch, "never more than the batch per call");
+  assert.ok(Math.max(...sizes) > 1, "late wake-ups catch up in one call");
   assert.ok(sizes.every((n) => n >= 1));
 });
 
