@@ -31,7 +31,9 @@
 
 import { parseArgs } from "node:util";
 import { compileCBaseline, describeMachine, type Machine, removeCBaseline } from "./_baselines.ts";
-import { Bench, message, ROOT, type Settings } from "./_context.ts";
+import { Bench, message, type Part, PARTS, ROOT, type Settings } from "./_context.ts";
+import { IDLE_SECONDS, type IdleRow, measureIdle } from "./_idle.ts";
+import { measureStartup, type StartupRow } from "./_startup.ts";
 import { measureMicro } from "./_micro.ts";
 import { measurePacing, type PacingRow } from "./_pacing.ts";
 import { measureReceivers, type ReceiverRow } from "./_receiver.ts";
@@ -39,7 +41,7 @@ import { measureSenders, type SenderRow } from "./_sender.ts";
 import { formatMarkdownTable, formatNumber, formatRatio, type MicroResult } from "./_report.ts";
 import { Lab } from "../tests/lab/mod.ts";
 
-export type { PacingRow, ReceiverRow, SenderRow };
+export type { IdleRow, PacingRow, ReceiverRow, SenderRow, StartupRow };
 
 /** The prefix of the benchmark's namespace (`mcb-<pid>-<n>-bench`); the tests use `mcl-`. */
 const NAMESPACE_PREFIX = "mcb-";
@@ -49,7 +51,13 @@ export interface BenchResults {
   /** The machine. */
   machine: Machine;
   /** Settings of the run. */
-  settings: { reps: number; seconds: number; pacingSeconds: number; quick: boolean };
+  settings: {
+    reps: number;
+    seconds: number;
+    pacingSeconds: number;
+    quick: boolean;
+    only: Part[];
+  };
   /** Exact commands, by measurement. */
   commands: Record<string, string>;
   /** Sender throughput. */
@@ -60,6 +68,10 @@ export interface BenchResults {
   pacing: PacingRow[];
   /** Micro-benchmarks. */
   micro: MicroResult[];
+  /** CPU at 25 pps, with and without dashboards. */
+  idle: IdleRow[];
+  /** Spawn to first packet / to the join. */
+  startup: StartupRow[];
   /** What was not measured and why. */
   notMeasured: string[];
   /** Wall-clock seconds the whole run took. */
@@ -76,6 +88,7 @@ function settingsFrom(args: string[]): Settings {
       reps: { type: "string" },
       seconds: { type: "string" },
       "no-micro": { type: "boolean", default: false },
+      only: { type: "string" },
       out: { type: "string", default: `${ROOT}/bench/results.json` },
     },
   });
@@ -84,12 +97,19 @@ function settingsFrom(args: string[]): Settings {
   const seconds = Number(values.seconds ?? 1);
   if (!Number.isInteger(reps) || reps < 1 || reps > 10) throw new Error("--reps: 1 to 10");
   if (!(seconds >= 0.2 && seconds <= 5)) throw new Error("--seconds: 0.2 to 5");
+  const only = values.only === undefined ? [] : values.only.split(",");
+  for (const part of only) {
+    if (!(PARTS as readonly string[]).includes(part)) {
+      throw new Error(`--only: ${PARTS.join(", ")} (comma-separated)`);
+    }
+  }
   return {
     reps,
     seconds,
     pacingSeconds: quick ? 2 : 5,
     quick,
     micro: values["no-micro"] !== true,
+    only: only as Part[],
     out: values.out ?? `${ROOT}/bench/results.json`,
   };
 }
@@ -151,6 +171,31 @@ function pacingTable(rows: PacingRow[]): string {
   );
 }
 
+function idleTable(rows: IdleRow[]): string {
+  return formatMarkdownTable(
+    ["tool", "mode", "CPU % total (median)", "CPU % steady (median)", "runs total / steady"],
+    rows.map((r) => [
+      r.tool,
+      r.mode,
+      r.error !== undefined && r.runs.length === 0 ? `not measured` : r.totalPct.toFixed(3),
+      r.steadyPct.toFixed(3),
+      r.runs.map((x) => `${x.totalPct.toFixed(2)}/${x.steadyPct.toFixed(2)}`).join(" "),
+    ]),
+  );
+}
+
+function startupTable(rows: StartupRow[]): string {
+  return formatMarkdownTable(
+    ["tool", "until", "ms (median)", "runs"],
+    rows.map((r) => [
+      r.tool,
+      r.until,
+      r.runs.length === 0 ? `not measured` : r.medianMs.toFixed(1),
+      r.runs.map((x) => x.toFixed(1)).join(" / "),
+    ]),
+  );
+}
+
 function microTable(rows: MicroResult[]): string {
   return formatMarkdownTable(
     ["benchmark", "ns/op (avg)", "ns/op (p75)", "ns/op (p99)", "Mops/s"],
@@ -166,11 +211,16 @@ function microTable(rows: MicroResult[]): string {
 
 async function main(args: string[]): Promise<number> {
   const settings = settingsFrom(args);
+  const wanted = (part: Part) => settings.only.length === 0 || settings.only.includes(part);
   const machine = await describeMachine();
   console.log(
     `mcast bench: ${machine.cpu}, ${machine.nproc} CPUs, kernel ${machine.kernel}, ` +
       `deno ${machine.deno}, load ${machine.loadavg}`,
   );
+  // With --only, the other parts keep the figures results.json already has.
+  const previous: Partial<BenchResults> = settings.only.length === 0
+    ? {}
+    : await Deno.readTextFile(settings.out).then((t) => JSON.parse(t)).catch(() => ({}));
   const c = await compileCBaseline();
   // Deleted at the end, also on SIGINT/SIGTERM/SIGHUP (the harness's safety net); the first lab
   // of the process removes what killed runs left behind.
@@ -180,27 +230,50 @@ async function main(args: string[]): Promise<number> {
     const ns = await lab.addNamespace("bench");
     const bench = new Bench(ns, c, settings);
     const started = performance.now();
+    const step = (n: number, what: string) =>
+      console.log(`[${bench.elapsedS.toFixed(0)} s] ${n}/${PARTS.length} ${what} …`);
     console.log(`namespace ${ns.name}; C baseline in ${c.dir}`);
-    console.log(`[${bench.elapsedS.toFixed(0)} s] 1/4 sender throughput …`);
-    const sender = await measureSenders(bench);
-    console.log(senderTable(sender));
-    console.log(`[${bench.elapsedS.toFixed(0)} s] 2/4 receiver throughput …`);
-    const receiver = await measureReceivers(bench);
-    console.log(receiverTable(receiver));
-    console.log(`[${bench.elapsedS.toFixed(0)} s] 3/4 pacing …`);
-    const pacing = await measurePacing(bench);
-    console.log(pacingTable(pacing));
-    let micro: MicroResult[] = [];
-    if (settings.micro) {
-      console.log(`[${bench.elapsedS.toFixed(0)} s] 4/4 micro-benchmarks …`);
+    let sender = previous.sender ?? [];
+    if (wanted("sender")) {
+      step(1, "sender throughput");
+      sender = await measureSenders(bench);
+      console.log(senderTable(sender));
+    }
+    let receiver = previous.receiver ?? [];
+    if (wanted("receiver")) {
+      step(2, "receiver throughput");
+      receiver = await measureReceivers(bench);
+      console.log(receiverTable(receiver));
+    }
+    let pacing = previous.pacing ?? [];
+    if (wanted("pacing")) {
+      step(3, "pacing");
+      pacing = await measurePacing(bench);
+      console.log(pacingTable(pacing));
+    }
+    let micro: MicroResult[] = previous.micro ?? [];
+    if (wanted("micro") && settings.micro) {
+      step(4, "micro-benchmarks");
       try {
         micro = await measureMicro(bench);
         console.log(microTable(micro));
       } catch (error) {
         bench.notMeasured.push(`micro-benchmarks: ${message(error)}`);
       }
-    } else {
+    } else if (wanted("micro")) {
       bench.notMeasured.push("micro-benchmarks: --no-micro");
+    }
+    let idle = previous.idle ?? [];
+    if (wanted("idle")) {
+      step(5, `idle CPU at 25 pps (${IDLE_SECONDS} s runs)`);
+      idle = await measureIdle(bench);
+      console.log(idleTable(idle));
+    }
+    let startup = previous.startup ?? [];
+    if (wanted("startup")) {
+      step(6, "startup");
+      startup = await measureStartup(bench);
+      console.log(startupTable(startup));
     }
     for (const command of c.commands) {
       bench.commands[`compile: ${command.split(" ").pop()}`] = command;
@@ -212,12 +285,15 @@ async function main(args: string[]): Promise<number> {
         seconds: settings.seconds,
         pacingSeconds: settings.pacingSeconds,
         quick: settings.quick,
+        only: settings.only,
       },
-      commands: bench.commands,
+      commands: { ...previous.commands, ...bench.commands },
       sender,
       receiver,
       pacing,
       micro,
+      idle,
+      startup,
       notMeasured: bench.notMeasured,
       totalSeconds: (performance.now() - started) / 1000,
       loadavgAtEnd: (await Deno.readTextFile("/proc/loadavg").catch(() => "unknown")).trim(),

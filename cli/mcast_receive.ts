@@ -471,8 +471,20 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
       if (args.duration > 0 && ms - startMs >= args.duration * 1000) stop.abort();
     };
     tick();
-    timers.push(setInterval(tick, TICK_MS));
-    timers.push(setInterval(() => membership.refresh(), MEMBERSHIP_REFRESH_MS));
+    // No timers of their own: the receive loop's turns drive the tick (each turn when packets
+    // flow, after each TICK_MS wait when none do), and the tick the membership refresh.
+    let lastTickMs = performance.now();
+    let lastRefreshMs = lastTickMs;
+    const onTurn = () => {
+      const ms = performance.now();
+      if (ms - lastTickMs < TICK_MS * 0.9) return;
+      lastTickMs = ms;
+      tick();
+      if (ms - lastRefreshMs >= MEMBERSHIP_REFRESH_MS) {
+        lastRefreshMs = ms;
+        membership.refresh();
+      }
+    };
     if (args.duration > 0 && args.duration * 1000 <= MAX_TIMER_MS) {
       timers.push(setTimeout(() => stop.abort(), args.duration * 1000));
     }
@@ -487,7 +499,7 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
       lines.start();
     }
 
-    await receiver.run({ signal: stop.signal });
+    await receiver.run({ signal: stop.signal, onTurn, waitMs: TICK_MS });
 
     for (const timer of timers) clearInterval(timer);
     timers.length = 0;
