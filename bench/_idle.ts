@@ -181,46 +181,42 @@ function median(values: number[]): number {
  * @returns One row per tool and mode.
  */
 export async function measureIdle(bench: Bench): Promise<IdleRow[]> {
-  const dir = await Deno.makeTempDir({ prefix: "mcast-idle-" });
-  const floorScript = `${dir}/floor.ts`;
+  // In the C baseline's temporary directory (removed with it; `$TMP` in the commands).
+  const floorScript = `${bench.c.dir}/floor.ts`;
   await Deno.writeTextFile(
     floorScript,
     "const t = setInterval(() => {}, 40);\n" +
       "setTimeout(() => clearInterval(t), Number(Deno.args[0]) * 1000);\n",
   );
   const byKey = new Map<string, IdleRow>();
-  try {
-    for (let rep = 0; rep < bench.settings.reps; rep++) {
-      const list = await cases(bench, floorScript);
-      const running: { c: Case; process: LabProcess; watch: CpuWatch; at: number }[] = [];
-      for (const c of list) {
-        // Receivers first (each case list puts the receiver before its sender).
-        const argv = c.pty ? ["script", "-qfec", shellQuote(c.argv), "/dev/null"] : c.argv;
-        bench.note(`idle: ${c.tool} ${c.mode}`, bench.ns.execArgv(argv));
-        const at = performance.now();
-        const process = bench.ns.spawn(argv, {
-          timeoutMs: (IDLE_SECONDS + 15) * 1000,
-          env: { TERM: "xterm-256color", COLUMNS: "100", LINES: "40" },
-        });
-        running.push({ c, process, watch: new CpuWatch(process.pid, c.exe), at });
-      }
-      for (const r of running) {
-        const key = `${r.c.tool}\u0000${r.c.mode}`;
-        const row = byKey.get(key) ??
-          { tool: r.c.tool, mode: r.c.mode, totalPct: NaN, steadyPct: NaN, runs: [] };
-        byKey.set(key, row);
-        const result = await r.process.wait();
-        await r.watch.stop();
-        const run = runOf(r.watch, r.at);
-        if (run === null || (result.code !== 0 && result.code !== 3)) {
-          row.error = `exit ${result.code}: ${(result.stderr || result.stdout).slice(0, 200)}`;
-        } else {
-          row.runs.push(run);
-        }
+  for (let rep = 0; rep < bench.settings.reps; rep++) {
+    const list = await cases(bench, floorScript);
+    const running: { c: Case; process: LabProcess; watch: CpuWatch; at: number }[] = [];
+    for (const c of list) {
+      // Receivers first (each case list puts the receiver before its sender).
+      const argv = c.pty ? ["script", "-qfec", shellQuote(c.argv), "/dev/null"] : c.argv;
+      bench.note(`idle: ${c.tool} ${c.mode}`, bench.ns.execArgv(argv));
+      const at = performance.now();
+      const process = bench.ns.spawn(argv, {
+        timeoutMs: (IDLE_SECONDS + 15) * 1000,
+        env: { TERM: "xterm-256color", COLUMNS: "100", LINES: "40" },
+      });
+      running.push({ c, process, watch: new CpuWatch(process.pid, c.exe), at });
+    }
+    for (const r of running) {
+      const key = `${r.c.tool}\u0000${r.c.mode}`;
+      const row = byKey.get(key) ??
+        { tool: r.c.tool, mode: r.c.mode, totalPct: NaN, steadyPct: NaN, runs: [] };
+      byKey.set(key, row);
+      const result = await r.process.wait();
+      await r.watch.stop();
+      const run = runOf(r.watch, r.at);
+      if (run === null || (result.code !== 0 && result.code !== 3)) {
+        row.error = `exit ${result.code}: ${(result.stderr || result.stdout).slice(0, 200)}`;
+      } else {
+        row.runs.push(run);
       }
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
   }
   const rows = [...byKey.values()];
   for (const row of rows) {

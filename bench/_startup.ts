@@ -98,8 +98,8 @@ async function toExit(bench: Bench, argv: string[]): Promise<number> {
  * @returns One row per tool.
  */
 export async function measureStartup(bench: Bench): Promise<StartupRow[]> {
-  const dir = await Deno.makeTempDir({ prefix: "mcast-startup-" });
-  const empty = `${dir}/empty.ts`;
+  // In the C baseline's temporary directory (removed with it).
+  const empty = `${bench.c.dir}/empty.ts`;
   await Deno.writeTextFile(empty, "\n");
   const reps = Math.max(5, bench.settings.reps);
   type Probe = { tool: string; until: string; once: () => Promise<number> };
@@ -162,21 +162,17 @@ export async function measureStartup(bench: Bench): Promise<StartupRow[]> {
     },
   ];
   const rows: StartupRow[] = [];
-  try {
-    for (const probe of probes) {
-      const row: StartupRow = { tool: probe.tool, until: probe.until, medianMs: NaN, runs: [] };
-      for (let i = 0; i < reps; i++) {
-        try {
-          row.runs.push(await probe.once());
-        } catch (error) {
-          row.error = error instanceof Error ? error.message : String(error);
-        }
+  for (const probe of probes) {
+    const row: StartupRow = { tool: probe.tool, until: probe.until, medianMs: NaN, runs: [] };
+    for (let i = 0; i < reps; i++) {
+      try {
+        row.runs.push(await probe.once());
+      } catch (error) {
+        row.error = error instanceof Error ? error.message : String(error);
       }
-      row.medianMs = median(row.runs);
-      rows.push(row);
     }
-  } finally {
-    await Deno.remove(dir, { recursive: true }).catch(() => {});
+    row.medianMs = median(row.runs);
+    rows.push(row);
   }
   return rows;
 }

@@ -2,7 +2,8 @@
  * The side-by-side benchmark suite (`deno task bench`): measures the library and the tools
  * against iperf2 and a small C baseline in the same run, on the loopback interface of a network
  * namespace it creates and deletes, and writes `bench/results.json`. Needs root (`ip netns`),
- * gcc and iperf2; finishes in about two and a half minutes (`--quick`: under one).
+ * gcc, iperf2, tcpdump and `script` (util-linux); finishes in about four minutes (`--quick`:
+ * under two).
  *
  * 1. Sender throughput, unpaced, 200 and 1400 byte MCAS datagrams to a group on `lo` with no
  *    receiver: C `send()` / `sendmmsg()` loops, the library's `Publication` (`trySend` per
@@ -14,8 +15,14 @@
  * 3. Pacing accuracy: `mcast-send --rate` and `iperf -b` at 1k, 10k and 50k pps, achieved / target,
  *    with a C receiver counting what arrived.
  * 4. Micro-benchmarks: `deno bench --json bench/` (`*_bench.ts`).
+ * 5. A quiet idle: CPU of `mcast-send` → `mcast-receive` at 25 pps for 20 s, dashboards under a
+ *    pseudo-terminal and `--quiet`, beside the C pair (`sender --pps 25`), iperf2's pair and a
+ *    bare Deno 25 Hz timer, all at the same time (`_idle.ts`).
+ * 6. Startup: spawn to the first datagram (tcpdump) / to the join (`/proc/PID/net/igmp`) of
+ *    each tool beside iperf2, the C sender and an empty `deno run` (`_startup.ts`).
  *
- * Each part has its file (`_sender.ts`, `_receiver.ts`, `_pacing.ts`, `_micro.ts`), sharing
+ * Each part has its file (`_sender.ts`, `_receiver.ts`, `_pacing.ts`, `_micro.ts`, `_idle.ts`,
+ * `_startup.ts`), sharing
  * `_context.ts`; this file parses the options, runs the parts in order, prints the tables and
  * writes the results. The namespace is a lab of the test harness (`tests/lab/`) with its own
  * prefix, `mcb-`.
@@ -24,6 +31,7 @@
  * deno task bench                 # everything, 3 runs per throughput figure
  * deno task bench --quick         # 1 run each, 2 s pacing runs
  * deno task bench --reps 5 --seconds 2 --out /tmp/results.json
+ * deno task bench --only idle,startup   # those parts alone; the others keep their figures
  * ```
  *
  * @module
