@@ -24,6 +24,11 @@ export const RECEIVER_CPU = 1;
 /** The line a receiver (C or worker) prints once it has joined. */
 export const READY: RegExp = /^ready$/m;
 
+/** The parts of the suite, in the order they run. */
+export const PARTS = ["sender", "receiver", "pacing", "micro", "idle", "startup"] as const;
+/** One part of the suite. */
+export type Part = typeof PARTS[number];
+
 /** Settings of a run, from the command line. */
 export interface Settings {
   /** Runs per throughput figure. */
@@ -38,6 +43,8 @@ export interface Settings {
   quick: boolean;
   /** Run the micro-benchmarks. */
   micro: boolean;
+  /** `--only`: the parts to run (empty: all); the others keep their figures in results.json. */
+  only: Part[];
   /** Where results.json goes. */
   out: string;
 }

@@ -2,8 +2,8 @@
  * The side-by-side benchmark suite (`deno task bench`): measures the library and the tools
  * against iperf2 and a small C baseline in the same run, on the loopback interface of a network
  * namespace it creates and deletes (pacing: over a veth pair between two more), and writes
- * `bench/results.json`. Needs root (`ip netns`), gcc, iperf2 and tcpdump; finishes in about four
- * minutes (`--quick`: under two; the pacing part alone, `--only pacing`, in a minute and a half).
+ * `bench/results.json`. Needs root (`ip netns`), gcc, iperf2, tcpdump and `script` (util-linux);
+ * finishes in about seven minutes (`--quick`: under four; one part alone with `--only`).
  *
  * 1. Sender throughput, unpaced, 200 and 1400 byte MCAS datagrams to a group on `lo` with no
  *    receiver: C `send()` / `sendmmsg()` loops, the library's `Publication` (`trySend` per
@@ -16,8 +16,14 @@
  *    between two more namespaces, captured at the receiving end (tcpdump, ns time stamps): rate
  *    achieved, inter-arrival gaps (mean, stddev, p50, p99, max), largest burst, ratios to iperf2.
  * 4. Micro-benchmarks: `deno bench --json bench/` (`*_bench.ts`).
+ * 5. A quiet idle: CPU of `mcast-send` → `mcast-receive` at 25 pps for 20 s, dashboards under a
+ *    pseudo-terminal and `--quiet`, beside the C pair (`sender --pps 25`), iperf2's pair and a
+ *    bare Deno 25 Hz timer, all at the same time (`_idle.ts`).
+ * 6. Startup: spawn to the first datagram (tcpdump) / to the join (`/proc/PID/net/igmp`) of
+ *    each tool beside iperf2, the C sender and an empty `deno run` (`_startup.ts`).
  *
- * Each part has its file (`_sender.ts`, `_receiver.ts`, `_pacing.ts`, `_micro.ts`), sharing
+ * Each part has its file (`_sender.ts`, `_receiver.ts`, `_pacing.ts`, `_micro.ts`, `_idle.ts`,
+ * `_startup.ts`), sharing
  * `_context.ts`; this file parses the options, runs the parts in order, prints the tables and
  * writes the results. The namespace is a lab of the test harness (`tests/lab/`) with its own
  * prefix, `mcb-`.
@@ -26,8 +32,7 @@
  * deno task bench                 # everything, 3 runs per throughput figure
  * deno task bench --quick         # 1 run each, 2 s pacing runs
  * deno task bench --reps 5 --seconds 2 --out /tmp/results.json
- * deno task bench --only pacing   # one part (sender, receiver, pacing, micro; a comma list);
- *                                 # the other parts of the results file are kept
+ * deno task bench --only idle,startup   # those parts alone; the others keep their figures
  * ```
  *
  * @module
@@ -35,7 +40,9 @@
 
 import { parseArgs } from "node:util";
 import { compileCBaseline, describeMachine, type Machine, removeCBaseline } from "./_baselines.ts";
-import { Bench, message, ROOT, type Settings } from "./_context.ts";
+import { Bench, message, type Part, PARTS, ROOT, type Settings } from "./_context.ts";
+import { IDLE_SECONDS, type IdleRow, measureIdle } from "./_idle.ts";
+import { measureStartup, type StartupRow } from "./_startup.ts";
 import { measureMicro } from "./_micro.ts";
 import { measurePacing, type PacingRow } from "./_pacing.ts";
 import { measureReceivers, type ReceiverRow } from "./_receiver.ts";
@@ -43,7 +50,7 @@ import { measureSenders, type SenderRow } from "./_sender.ts";
 import { formatMarkdownTable, formatNumber, formatRatio, type MicroResult } from "./_report.ts";
 import { Lab } from "../tests/lab/mod.ts";
 
-export type { PacingRow, ReceiverRow, SenderRow };
+export type { IdleRow, PacingRow, ReceiverRow, SenderRow, StartupRow };
 
 /** The prefix of the benchmark's namespace (`mcb-<pid>-<n>-bench`); the tests use `mcl-`. */
 const NAMESPACE_PREFIX = "mcb-";
@@ -58,8 +65,7 @@ export interface BenchResults {
     seconds: number;
     pacingSeconds: number;
     quick: boolean;
-    /** The parts measured in this run (`--only`); the others were kept from the file. */
-    parts?: string[];
+    only: Part[];
   };
   /** Exact commands, by measurement. */
   commands: Record<string, string>;
@@ -71,6 +77,10 @@ export interface BenchResults {
   pacing: PacingRow[];
   /** Micro-benchmarks. */
   micro: MicroResult[];
+  /** CPU at 25 pps, with and without dashboards. */
+  idle: IdleRow[];
+  /** Spawn to first packet / to the join. */
+  startup: StartupRow[];
   /** What was not measured and why. */
   notMeasured: string[];
   /** Wall-clock seconds the whole run took. */
@@ -79,11 +89,7 @@ export interface BenchResults {
   loadavgAtEnd: string;
 }
 
-/** The parts of the suite, in run order (`--only` picks some). */
-const PARTS = ["sender", "receiver", "pacing", "micro"] as const;
-type Part = (typeof PARTS)[number];
-
-function settingsFrom(args: string[]): Settings & { parts: Part[] } {
+function settingsFrom(args: string[]): Settings {
   const { values } = parseArgs({
     args,
     options: {
@@ -100,10 +106,10 @@ function settingsFrom(args: string[]): Settings & { parts: Part[] } {
   const seconds = Number(values.seconds ?? 1);
   if (!Number.isInteger(reps) || reps < 1 || reps > 10) throw new Error("--reps: 1 to 10");
   if (!(seconds >= 0.2 && seconds <= 5)) throw new Error("--seconds: 0.2 to 5");
-  const only = values.only === undefined ? [...PARTS] : values.only.split(",").map((p) => p.trim());
+  const only = values.only === undefined ? [] : values.only.split(",");
   for (const part of only) {
     if (!(PARTS as readonly string[]).includes(part)) {
-      throw new Error(`--only: ${part} (expected ${PARTS.join(", ")})`);
+      throw new Error(`--only: ${PARTS.join(", ")} (comma-separated)`);
     }
   }
   return {
@@ -112,8 +118,8 @@ function settingsFrom(args: string[]): Settings & { parts: Part[] } {
     pacingSeconds: quick ? 2 : 3,
     pacingBudgetS: quick ? 60 : 110,
     quick,
-    micro: values["no-micro"] !== true && only.includes("micro"),
-    parts: only as Part[],
+    micro: values["no-micro"] !== true,
+    only: only as Part[],
     out: values.out ?? `${ROOT}/bench/results.json`,
   };
 }
@@ -188,6 +194,31 @@ function pacingTable(rows: PacingRow[]): string {
   ) + "\nmedians of the runs; gaps between arrivals at the receiver's end of a veth pair";
 }
 
+function idleTable(rows: IdleRow[]): string {
+  return formatMarkdownTable(
+    ["tool", "mode", "CPU % total (median)", "CPU % steady (median)", "runs total / steady"],
+    rows.map((r) => [
+      r.tool,
+      r.mode,
+      r.error !== undefined && r.runs.length === 0 ? `not measured` : r.totalPct.toFixed(3),
+      r.steadyPct.toFixed(3),
+      r.runs.map((x) => `${x.totalPct.toFixed(2)}/${x.steadyPct.toFixed(2)}`).join(" "),
+    ]),
+  );
+}
+
+function startupTable(rows: StartupRow[]): string {
+  return formatMarkdownTable(
+    ["tool", "until", "ms (median)", "runs"],
+    rows.map((r) => [
+      r.tool,
+      r.until,
+      r.runs.length === 0 ? `not measured` : r.medianMs.toFixed(1),
+      r.runs.map((x) => x.toFixed(1)).join(" / "),
+    ]),
+  );
+}
+
 function microTable(rows: MicroResult[]): string {
   return formatMarkdownTable(
     ["benchmark", "ns/op (avg)", "ns/op (p75)", "ns/op (p99)", "Mops/s"],
@@ -201,68 +232,71 @@ function microTable(rows: MicroResult[]): string {
   );
 }
 
-/** The commands of the parts a `--only` run did not measure, from the results file. */
-function keptCommands(previous: BenchResults | null, parts: Part[]): Record<string, string> {
-  const kept: Record<string, string> = {};
-  for (const [key, command] of Object.entries(previous?.commands ?? {})) {
-    const part = key.startsWith("pacing") ? "pacing" : key.startsWith("micro") ? "micro" : null;
-    if (part === null || !parts.includes(part)) kept[key] = command;
-  }
-  return kept;
-}
-
 async function main(args: string[]): Promise<number> {
   const settings = settingsFrom(args);
+  const wanted = (part: Part) => settings.only.length === 0 || settings.only.includes(part);
   const machine = await describeMachine();
   console.log(
     `mcast bench: ${machine.cpu}, ${machine.nproc} CPUs, kernel ${machine.kernel}, ` +
       `deno ${machine.deno}, load ${machine.loadavg}`,
   );
+  // With --only, the other parts keep the figures results.json already has.
+  const previous: Partial<BenchResults> = settings.only.length === 0
+    ? {}
+    : await Deno.readTextFile(settings.out).then((t) => JSON.parse(t)).catch(() => ({}));
   const c = await compileCBaseline();
   // Deleted at the end, also on SIGINT/SIGTERM/SIGHUP (the harness's safety net); the first lab
   // of the process removes what killed runs left behind.
   const lab = await Lab.create({ prefix: NAMESPACE_PREFIX });
   let results: BenchResults;
-  // With --only, the parts not run keep their figures from the results file.
-  const previous = settings.parts.length < PARTS.length
-    ? await Deno.readTextFile(settings.out).then((t) => JSON.parse(t) as BenchResults)
-      .catch(() => null)
-    : null;
   try {
     const ns = await lab.addNamespace("bench");
     const bench = new Bench(ns, c, settings);
     const started = performance.now();
+    const step = (n: number, what: string) =>
+      console.log(`[${bench.elapsedS.toFixed(0)} s] ${n}/${PARTS.length} ${what} …`);
     console.log(`namespace ${ns.name}; C baseline in ${c.dir}`);
-    const runs = (part: Part) => settings.parts.includes(part);
-    let sender: SenderRow[] = previous?.sender ?? [];
-    let receiver: ReceiverRow[] = previous?.receiver ?? [];
-    let pacing: PacingRow[] = previous?.pacing ?? [];
-    let micro: MicroResult[] = previous?.micro ?? [];
-    if (runs("sender")) {
-      console.log(`[${bench.elapsedS.toFixed(0)} s] 1/4 sender throughput …`);
+    let sender = previous.sender ?? [];
+    if (wanted("sender")) {
+      step(1, "sender throughput");
       sender = await measureSenders(bench);
       console.log(senderTable(sender));
     }
-    if (runs("receiver")) {
-      console.log(`[${bench.elapsedS.toFixed(0)} s] 2/4 receiver throughput …`);
+    let receiver = previous.receiver ?? [];
+    if (wanted("receiver")) {
+      step(2, "receiver throughput");
       receiver = await measureReceivers(bench);
       console.log(receiverTable(receiver));
     }
-    if (runs("pacing")) {
-      console.log(`[${bench.elapsedS.toFixed(0)} s] 3/4 pacing …`);
+    let pacing = previous.pacing ?? [];
+    if (wanted("pacing")) {
+      step(3, "pacing");
       pacing = await measurePacing(bench);
       console.log(pacingTable(pacing));
     }
-    if (settings.micro) {
-      console.log(`[${bench.elapsedS.toFixed(0)} s] 4/4 micro-benchmarks …`);
+    let micro: MicroResult[] = previous.micro ?? [];
+    if (wanted("micro") && settings.micro) {
+      step(4, "micro-benchmarks");
       try {
         micro = await measureMicro(bench);
         console.log(microTable(micro));
       } catch (error) {
         bench.notMeasured.push(`micro-benchmarks: ${message(error)}`);
       }
-    } else if (runs("micro")) {
+    } else if (wanted("micro")) {
       bench.notMeasured.push("micro-benchmarks: --no-micro");
+    }
+    let idle = previous.idle ?? [];
+    if (wanted("idle")) {
+      step(5, `idle CPU at 25 pps (${IDLE_SECONDS} s runs)`);
+      idle = await measureIdle(bench);
+      console.log(idleTable(idle));
+    }
+    let startup = previous.startup ?? [];
+    if (wanted("startup")) {
+      step(6, "startup");
+      startup = await measureStartup(bench);
+      console.log(startupTable(startup));
     }
     for (const command of c.commands) {
       bench.commands[`compile: ${command.split(" ").pop()}`] = command;
@@ -274,13 +308,15 @@ async function main(args: string[]): Promise<number> {
         seconds: settings.seconds,
         pacingSeconds: settings.pacingSeconds,
         quick: settings.quick,
-        parts: settings.parts,
+        only: settings.only,
       },
-      commands: { ...keptCommands(previous, settings.parts), ...bench.commands },
+      commands: { ...previous.commands, ...bench.commands },
       sender,
       receiver,
       pacing,
       micro,
+      idle,
+      startup,
       notMeasured: bench.notMeasured,
       totalSeconds: (performance.now() - started) / 1000,
       loadavgAtEnd: (await Deno.readTextFile("/proc/loadavg").catch(() => "unknown")).trim(),

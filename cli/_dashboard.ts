@@ -1,30 +1,33 @@
 // Live terminal views shared by the tools: redraw in place at most 4 times a second with the
-// cursor hidden (log-update), redraw on resize, restore the cursor on every exit path; plain
-// status lines when stdout is not a terminal. Plus small text widgets (sparkline, bar, units).
+// cursor hidden, writing only the lines that changed and nothing when the frame is the same
+// (_frame_writer.ts), redraw on resize, restore the cursor on every exit path; plain status
+// lines when stdout is not a terminal. Plus small text widgets (sparkline, bar, units).
 
-import process from "node:process";
-import { createLogUpdate } from "log-update";
 import pc from "picocolors";
 import { colorWanted } from "./_cli.ts";
+import { FrameWriter, type TerminalSize } from "./_frame_writer.ts";
 
 /** Colours that honour NO_COLOR and non-terminal output (picocolors decides once). */
 export const colors: ReturnType<typeof pc.createColors> = pc.createColors(colorWanted());
 
-// stdout as log-update sees it, with a size even when the pseudo-terminal reports 0 rows or
-// columns (tmux/script before a resize), where log-update would otherwise clip every frame away.
-function terminalStream(): NodeJS.WritableStream {
-  const stdout = process.stdout;
-  const view = {
-    isTTY: stdout.isTTY,
-    write: (chunk: string) => stdout.write(chunk),
-    get columns(): number {
-      return stdout.columns || 80;
-    },
-    get rows(): number {
-      return stdout.rows || 24;
-    },
-  };
-  return view as unknown as NodeJS.WritableStream;
+const HIDE_CURSOR = "\x1b[?25l";
+const SHOW_CURSOR = "\x1b[?25h";
+const encoder = new TextEncoder();
+
+function writeAll(text: string): void {
+  const bytes = encoder.encode(text);
+  for (let done = 0; done < bytes.length;) done += Deno.stdout.writeSync(bytes.subarray(done));
+}
+
+// The terminal's size, with a size even when the pseudo-terminal reports 0 rows or columns
+// (tmux/script before a resize), where a frame would otherwise be clipped away.
+function terminalSize(): TerminalSize {
+  try {
+    const { columns, rows } = Deno.consoleSize();
+    return { columns: columns || 80, rows: rows || 24 };
+  } catch {
+    return { columns: 80, rows: 24 };
+  }
 }
 
 /** Options of {@linkcode LiveView}. */
@@ -40,21 +43,26 @@ export interface LiveViewOptions {
 /** A dashboard that redraws `render()` in place on a terminal. */
 export class LiveView {
   readonly #render: () => string;
-  readonly #log: ReturnType<typeof createLogUpdate>;
+  readonly #frames: FrameWriter;
   readonly #intervalMs: number;
+  #size: TerminalSize = terminalSize();
   #timer: ReturnType<typeof setInterval> | undefined;
-  #onResize = () => this.draw();
+  #onResize = () => {
+    this.#size = terminalSize();
+    this.draw();
+  };
   #onUnload = () => this.stop();
 
   constructor(render: () => string, options: LiveViewOptions = {}) {
     this.#render = render;
-    this.#log = createLogUpdate(terminalStream(), { showCursor: false });
+    this.#frames = new FrameWriter(writeAll, () => this.#size);
     this.#intervalMs = 1000 / Math.min(4, Math.max(0.2, options.fps ?? 4));
   }
 
   /** Starts redrawing. */
   start(): void {
     if (this.#timer !== undefined) return;
+    writeAll(HIDE_CURSOR);
     this.draw();
     this.#timer = setInterval(() => this.draw(), this.#intervalMs);
     try {
@@ -65,9 +73,9 @@ export class LiveView {
     globalThis.addEventListener("unload", this.#onUnload);
   }
 
-  /** Draws once now. */
+  /** Draws once now (writes only what changed since the last frame). */
   draw(): void {
-    this.#log(this.#render());
+    this.#frames.update(this.#render());
   }
 
   /** Stops redrawing, leaves the last frame on screen and shows the cursor again. */
@@ -82,7 +90,8 @@ export class LiveView {
     }
     globalThis.removeEventListener("unload", this.#onUnload);
     this.draw();
-    this.#log.done();
+    this.#frames.done();
+    writeAll(SHOW_CURSOR);
   }
 }
 

@@ -68,6 +68,8 @@ import { sourceJoinRefusal } from "../lib/version_in_force.ts";
 
 const NAME = "mcast-receive";
 const TICK_MS = 250;
+// The longest wait of the receive loop: how late it sees the end of --duration or a signal.
+const RUN_WAIT_MS = 100;
 const STATUS_LINE_MS = 2000;
 const MEMBERSHIP_REFRESH_MS = 2000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -471,8 +473,21 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
       if (args.duration > 0 && ms - startMs >= args.duration * 1000) stop.abort();
     };
     tick();
-    timers.push(setInterval(tick, TICK_MS));
-    timers.push(setInterval(() => membership.refresh(), MEMBERSHIP_REFRESH_MS));
+    // No timers of their own: the receive loop's turns drive the tick (each turn when packets
+    // flow, after each wait of at most RUN_WAIT_MS when none do), and the tick the membership
+    // refresh.
+    let lastTickMs = performance.now();
+    let lastRefreshMs = lastTickMs;
+    const onTurn = () => {
+      const ms = performance.now();
+      if (ms - lastTickMs < TICK_MS * 0.9) return;
+      lastTickMs = ms;
+      tick();
+      if (ms - lastRefreshMs >= MEMBERSHIP_REFRESH_MS) {
+        lastRefreshMs = ms;
+        membership.refresh();
+      }
+    };
     if (args.duration > 0 && args.duration * 1000 <= MAX_TIMER_MS) {
       timers.push(setTimeout(() => stop.abort(), args.duration * 1000));
     }
@@ -487,7 +502,7 @@ async function receive(args: ReceiveArgs, plan: Plan): Promise<number> {
       lines.start();
     }
 
-    await receiver.run({ signal: stop.signal });
+    await receiver.run({ signal: stop.signal, onTurn, waitMs: RUN_WAIT_MS });
 
     for (const timer of timers) clearInterval(timer);
     timers.length = 0;

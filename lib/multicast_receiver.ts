@@ -97,6 +97,7 @@ const BATCH_SIZE = 64;
 const BATCH_ROOM = 65535;
 const DRAIN_BUDGET = 16; // batches from one socket before the others get their turn
 const FD_HEADROOM = 64; // descriptors Deno and the rest of the tool need beside the sockets
+const CHECK_INTERFACE_MS = 1000; // how often the run looks whether the join interface still exists
 
 /**
  * Receives one or many groups.
@@ -186,7 +187,9 @@ export class MulticastReceiver implements Disposable {
   /**
    * Receives until `signal` fires, the interface is lost or the sockets are closed: waits on all
    * sockets at once, drains the ready ones into the shared batch and counts each datagram for its
-   * group. Allocates nothing per datagram beyond the statistics' own.
+   * group. Allocates nothing per datagram beyond the statistics' own. Looks whether the join
+   * interface still exists once a second; `onTurn` runs at least every `waitMs` (when nothing
+   * arrives, after each wait), so a caller needs no timer of its own for ticks.
    *
    * @param options The abort signal, the longest wait, and a callback between receives.
    */
@@ -199,6 +202,7 @@ export class MulticastReceiver implements Disposable {
     const poll = new PollSet(channels.map((c) => c.subscription.fd), PLATFORM.POLLIN);
     const single = channels.length === 1;
     let lastTurn = performance.now();
+    let lastCheck = lastTurn;
     let all = true; // receive from every socket before the first wait: data may be queued
     let busy = false;
     while (!signal.aborted && this.#lost === null && !channels[0].subscription.closed) {
@@ -218,7 +222,10 @@ export class MulticastReceiver implements Disposable {
       const now = performance.now();
       if (now - lastTurn >= everyMs) {
         lastTurn = now;
-        this.checkInterface();
+        if (now - lastCheck >= CHECK_INTERFACE_MS) {
+          lastCheck = now;
+          this.checkInterface();
+        }
         await options.onTurn?.();
         // A socket that never runs dry would starve timers and signal listeners otherwise.
         if (busy) await new Promise((resolve) => setTimeout(resolve, 0));

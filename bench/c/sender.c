@@ -9,6 +9,10 @@
  *   send      one send() per datagram
  *   sendmmsg  sendmmsg() of --batch datagrams per call
  *
+ * With --pps N (send mode only) it paces instead: one send() per datagram at its own absolute
+ * deadline (start + i / N, clock_nanosleep on CLOCK_MONOTONIC), the floor of a paced sender's
+ * CPU cost (bench/_idle.ts runs it at 25 pps).
+ *
  * The sequence number is written into every datagram; the timestamp is read once per batch of
  * 64 sends (send mode) or once per sendmmsg call — the same as the Deno workers do, so that both
  * sides pay for the same clock reads. On EAGAIN it polls for POLLOUT (counted as eagain).
@@ -43,7 +47,7 @@
 static void usage(const char *why) {
   fprintf(stderr,
           "sender: %s\nusage: sender --group G --port P --iface ADDR --size B "
-          "--mode send|sendmmsg [--batch N] [--count N] [--duration S] [--ttl T]\n",
+          "--mode send|sendmmsg [--batch N] [--count N] [--duration S] [--ttl T] [--pps N]\n",
           why);
   exit(2);
 }
@@ -71,7 +75,7 @@ int main(int argc, char **argv) {
   int port = 19780, ttl = 1, batch = 64;
   size_t size = 200;
   uint64_t count = UINT64_MAX;
-  double duration = 2.0;
+  double duration = 2.0, pps = 0.0;
   for (int i = 1; i < argc; i++) {
     const char *arg = argv[i];
     if (i + 1 >= argc) usage("missing value");
@@ -85,6 +89,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(arg, "--count")) count = strtoull(val, NULL, 10);
     else if (!strcmp(arg, "--duration")) duration = atof(val);
     else if (!strcmp(arg, "--ttl")) ttl = atoi(val);
+    else if (!strcmp(arg, "--pps")) pps = atof(val);
     else usage(arg);
   }
   if (count == 0) count = UINT64_MAX; /* --count 0: no limit */
@@ -93,7 +98,8 @@ int main(int argc, char **argv) {
   if (!use_mmsg && strcmp(mode, "send")) usage("--mode must be send or sendmmsg");
   if (size < MCAS_HEADER || size > 65507) usage("--size must be 32..65507");
   if (batch < 1 || batch > MAX_BATCH) usage("--batch must be 1..1024");
-  if (!use_mmsg) batch = 64; /* clock/deadline check interval in send mode */
+  if (pps < 0 || (pps > 0 && use_mmsg)) usage("--pps must be > 0, with --mode send");
+  if (!use_mmsg) batch = pps > 0 ? 1 : 64; /* clock/deadline check interval in send mode */
 
   int fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK, 0);
   if (fd < 0) die("socket");
@@ -152,6 +158,15 @@ int main(int argc, char **argv) {
       if (done < want) break;
     } else {
       uint8_t *d = bufs;
+      if (pps > 0) {
+        uint64_t due = start + (uint64_t)((double)seq * 1e9 / pps);
+        if (due >= deadline) break;
+        struct timespec ts = {.tv_sec = (time_t)(due / 1000000000ull),
+                              .tv_nsec = (long)(due % 1000000000ull)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {
+        }
+        now = now_ns();
+      }
       put_u64(d + 16, now);
       uint64_t i = 0;
       while (i < want) {

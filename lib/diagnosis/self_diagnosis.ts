@@ -18,7 +18,9 @@ import { PermissionError } from "../errors.ts";
 import type { ReceiverStatus } from "../receiver_stats.ts";
 import { type Finding, topFinding, uniqueFindings } from "./finding.ts";
 import { type QuerierState, QuerierWatcher } from "./querier_watcher.ts";
-import { diagnoseReceiver, type ReceiverDiagnosis } from "./receiver_diagnosis.ts";
+// The checks and the wire watch (20 modules) load only when a diagnosis first runs: a receiver
+// that never stalls starts without them.
+import type { ReceiverDiagnosis } from "./receiver_diagnosis.ts";
 
 /** What a receiver is doing on one group, as {@linkcode SelfDiagnosis.prototype.observe} takes it. */
 export interface GroupActivity {
@@ -215,21 +217,23 @@ export class SelfDiagnosis {
     const abort = new AbortController();
     episode.abort = abort;
     const o = this.#options;
-    this.#running = diagnoseReceiver(
-      {
-        group,
-        sources: o.sources ?? [],
-        exclude: o.exclude ?? [],
-        interface: o.interface ?? undefined,
-        port: o.port,
-      },
-      {
-        querier: this.#watcher,
-        wireMs: o.wireMs ?? 2_000,
-        groups: o.groups ?? 1,
-        sharedSocket: false,
-        signal: abort.signal,
-      },
+    this.#running = import("./receiver_diagnosis.ts").then(({ diagnoseReceiver }) =>
+      diagnoseReceiver(
+        {
+          group,
+          sources: o.sources ?? [],
+          exclude: o.exclude ?? [],
+          interface: o.interface ?? undefined,
+          port: o.port,
+        },
+        {
+          querier: this.#watcher,
+          wireMs: o.wireMs ?? 2_000,
+          groups: o.groups ?? 1,
+          sharedSocket: false,
+          signal: abort.signal,
+        },
+      )
     ).then((diagnosis) => {
       // A group that received again meanwhile was forgotten: its findings are stale. One cut
       // short by stop() keeps what its checks and the wire showed so far.
