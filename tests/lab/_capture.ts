@@ -97,6 +97,29 @@ export class Capture {
   async packets(): Promise<CapturedPacket[]> {
     return await readPcap(await this.stop());
   }
+
+  /**
+   * Waits until the packets captured so far satisfy `done` (the file is re-read every 50 ms, at
+   * most `limitMs`), then stops the capture and returns all its packets. For a test that knows
+   * how many packets must arrive: a loaded machine can leave tcpdump behind for longer than
+   * {@linkcode Capture.prototype.stop}'s quiet period, and what is still in its ring when it is
+   * interrupted is lost. When `done` never holds, the capture is stopped as usual.
+   *
+   * @param done Whether the packets so far are all the test waits for.
+   * @param limitMs The longest wait.
+   * @returns The IP packets in capture order.
+   */
+  async packetsWhen(
+    done: (packets: CapturedPacket[]) => boolean,
+    limitMs = 10_000,
+  ): Promise<CapturedPacket[]> {
+    for (let waited = 0; waited < limitMs; waited += 50) {
+      const sofar = await readPcap(this.path).catch(() => []);
+      if (done(sofar)) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    return await this.packets();
+  }
 }
 
 /** Build the tcpdump command line for a capture. */
