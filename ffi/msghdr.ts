@@ -154,6 +154,16 @@ export class MessageBatch {
   }
 
   /**
+   * The payload storage of every slot (slot `i` starts at `i *`
+   * {@linkcode MessageBatch.payloadSize}), for reading received bytes in place.
+   *
+   * @returns The storage.
+   */
+  get payloadStorage(): Uint8Array {
+    return this.#payloadStorage;
+  }
+
+  /**
    * The `mmsghdr` array (or, where the OS has no mmsghdr, the `msghdr` array), for the call.
    *
    * @returns The header array.
@@ -477,6 +487,34 @@ export class ReceivedBatch {
       this.#views[index] = view;
     }
     return view;
+  }
+
+  /**
+   * The storage all payloads live in (datagram `index` at
+   * {@linkcode ReceivedBatch.payloadOffset}), to read received bytes in place without a view per
+   * datagram; overwritten by the next receive.
+   *
+   * @returns The storage.
+   */
+  get payloadStorage(): Uint8Array {
+    return this.#messages.payloadStorage;
+  }
+
+  /**
+   * Where datagram `index` starts in {@linkcode ReceivedBatch.payloadStorage}; its received
+   * bytes are the next `min(datagramLength(index), maxDatagramSize)`.
+   *
+   * @param index The datagram, 0 to `length - 1`.
+   * @returns The byte offset.
+   */
+  payloadOffset(index: number): number {
+    this.#checkIndex(index);
+    return index * this.#messages.payloadSize;
+  }
+
+  /** Bytes of room per datagram: longer datagrams are truncated to this. */
+  get maxDatagramSize(): number {
+    return this.#messages.payloadSize;
   }
 
   /**
