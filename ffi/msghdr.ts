@@ -15,7 +15,7 @@
 import { InvalidValueError } from "./errors.ts";
 import { LITTLE_ENDIAN, PLATFORM } from "./constants.ts";
 import { addressLength, sockaddrAddressOffset, sockaddrFamily, sockaddrPort } from "./sockaddr.ts";
-import { parseControlMessages, type ReceivedMetadata } from "./cmsg.ts";
+import { ControlLayoutMemo, parseControlMessages, type ReceivedMetadata } from "./cmsg.ts";
 import { addressOf, nativeBuffer } from "./_buffer.ts";
 
 export { parseControlMessages, ReceivedMetadata } from "./cmsg.ts";
@@ -23,6 +23,18 @@ export { parseControlMessages, ReceivedMetadata } from "./cmsg.ts";
 const LAYOUT = PLATFORM.layout;
 const HEADER = LAYOUT.mmsghdrSize > 0 ? LAYOUT.mmsghdrSize : LAYOUT.msghdrSize;
 const MSG = LAYOUT.msghdr;
+// The header fields the receive path touches per datagram, as native 32-bit word indexes (every
+// offset and the header size are multiples of 4 on the supported layouts; WORDS says so).
+const WORDS = HEADER % 4 === 0 && MSG.namelen % 4 === 0 && MSG.controllen % 4 === 0 &&
+  MSG.flags % 4 === 0 && (LAYOUT.mmsghdrLenOffset < 0 || LAYOUT.mmsghdrLenOffset % 4 === 0);
+const HEADER_WORDS = HEADER >>> 2;
+const NAMELEN_WORD = MSG.namelen >>> 2;
+const WIDE_SIZE = LAYOUT.cmsgLenSize === 8;
+// A 64-bit msg_controllen is two words: the low half first on little-endian hosts.
+const CONTROLLEN_WORD = (MSG.controllen >>> 2) + (WIDE_SIZE && !LITTLE_ENDIAN ? 1 : 0);
+const CONTROLLEN_HIGH_WORD = (MSG.controllen >>> 2) + (LITTLE_ENDIAN ? 1 : 0);
+const FLAGS_WORD = MSG.flags >>> 2;
+const LEN_WORD = LAYOUT.mmsghdrLenOffset >>> 2;
 
 /** Options of a {@linkcode MessageBatch}. */
 export interface MessageBatchOptions {
@@ -72,7 +84,11 @@ export class MessageBatch {
   readonly #headers: Uint8Array<ArrayBuffer>;
   readonly #headerView: DataView;
   readonly #iovecView: DataView;
+  readonly #headerWords: Uint32Array;
   readonly #headerTails: readonly Uint8Array[];
+  readonly #memo: ControlLayoutMemo | null;
+  // Which slots the kernel may have changed since they were last fully reset (see receiveReset).
+  #fresh = false;
   #singleLengths: Uint32Array | null = null;
 
   /**
@@ -99,6 +115,10 @@ export class MessageBatch {
     this.#headers = nativeBuffer(count * HEADER);
     this.#headerView = new DataView(this.#headers.buffer);
     this.#iovecView = new DataView(this.#iovecs.buffer);
+    this.#headerWords = new Uint32Array(this.#headers.buffer);
+    this.#memo = this.#control === null
+      ? null
+      : new ControlLayoutMemo(this.#control, this.controlSize);
 
     const payloads: Uint8Array[] = [];
     const tails: Uint8Array[] = [];
@@ -134,6 +154,16 @@ export class MessageBatch {
   }
 
   /**
+   * The payload storage of every slot (slot `i` starts at `i *`
+   * {@linkcode MessageBatch.payloadSize}), for reading received bytes in place.
+   *
+   * @returns The storage.
+   */
+  get payloadStorage(): Uint8Array {
+    return this.#payloadStorage;
+  }
+
+  /**
    * The `mmsghdr` array (or, where the OS has no mmsghdr, the `msghdr` array), for the call.
    *
    * @returns The header array.
@@ -160,6 +190,7 @@ export class MessageBatch {
    * @param length Bytes, at most {@linkcode MessageBatch.payloadSize}.
    */
   setLength(index: number, length: number): void {
+    this.#fresh = false;
     this.#iovecView.setBigUint64(index * LAYOUT.iovecSize + 8, BigInt(length), LITTLE_ENDIAN);
   }
 
@@ -169,6 +200,36 @@ export class MessageBatch {
    */
   resetForReceive(): void {
     for (let i = 0; i < this.count; i++) this.resetSlot(i);
+    this.#fresh = true;
+  }
+
+  /**
+   * Restores slots `0 .. count - 1` for the next receive after a receive (`recvmmsg` or
+   * `recvmsg`) that may have used them: only what the kernel writes — the name length, the
+   * control length and the flags (and `msg_len`, which it overwrites anyway) — not the payload
+   * room, which a receive never changes. Falls back to {@linkcode MessageBatch.resetSlot} after
+   * anything else may have changed a slot (a send, {@linkcode MessageBatch.setLength}).
+   *
+   * @param count The slots to restore.
+   */
+  resetReceived(count: number): void {
+    if (!this.#fresh || !WORDS) {
+      for (let i = 0; i < count; i++) this.resetSlot(i);
+      return;
+    }
+    const words = this.#headerWords;
+    const withNames = this.#names !== null;
+    const withControl = this.#control !== null;
+    const nameSize = LAYOUT.sockaddrStorageSize;
+    const controlSize = this.controlSize;
+    for (let i = 0, h = 0; i < count; i++, h += HEADER_WORDS) {
+      if (withNames) words[h + NAMELEN_WORD] = nameSize;
+      if (withControl) {
+        words[h + CONTROLLEN_WORD] = controlSize;
+        if (WIDE_SIZE) words[h + CONTROLLEN_HIGH_WORD] = 0;
+      }
+      words[h + FLAGS_WORD] = 0;
+    }
   }
 
   /**
@@ -194,6 +255,7 @@ export class MessageBatch {
    */
   receivedLength(index: number): number {
     if (this.#singleLengths !== null) return this.#singleLengths[index];
+    if (WORDS) return this.#headerWords[index * HEADER_WORDS + LEN_WORD];
     return this.#headerView.getUint32(index * HEADER + LAYOUT.mmsghdrLenOffset, LITTLE_ENDIAN);
   }
 
@@ -225,6 +287,7 @@ export class MessageBatch {
    * @returns The flags.
    */
   messageFlags(index: number): number {
+    if (WORDS) return this.#headerWords[index * HEADER_WORDS + FLAGS_WORD] | 0;
     return this.#headerView.getInt32(index * HEADER + MSG.flags, LITTLE_ENDIAN);
   }
 
@@ -250,6 +313,7 @@ export class MessageBatch {
     if (this.#names === null) {
       throw new InvalidValueError("batch slot name", index, "a batch made with withNames");
     }
+    this.#fresh = false;
     this.#names.set(sockaddr, index * LAYOUT.sockaddrStorageSize);
     this.#headerView.setUint32(index * HEADER + MSG.namelen, sockaddr.length, LITTLE_ENDIAN);
   }
@@ -261,22 +325,32 @@ export class MessageBatch {
    * @param out The reused metadata object.
    */
   readMetadata(index: number, out: ReceivedMetadata): void {
-    out.clear();
-    if (this.#control === null) return;
-    const length = this.#getSize(index * HEADER + MSG.controllen);
+    if (this.#control === null) {
+      out.clear();
+      return;
+    }
+    const length = WORDS
+      ? this.#controlLength(index)
+      : this.#getSize(index * HEADER + MSG.controllen);
     const start = index * this.controlSize;
-    parseControlMessages(
-      this.#control,
-      start,
-      Math.min(length, this.controlSize),
-      out,
-    );
+    const size = Math.min(length, this.controlSize);
+    // The memo reads the values at the offsets of the previous datagram's layout when this
+    // datagram's control headers are the same, else walks (and remembers the new layout).
+    if (this.#memo !== null) this.#memo.read(start, size, out);
+    else parseControlMessages(this.#control, start, size, out);
   }
 
   #setSize(offset: number, value: number): void {
     if (LAYOUT.cmsgLenSize === 8) {
       setSmallU64(this.#headerView, offset, value);
     } else this.#headerView.setUint32(offset, value, LITTLE_ENDIAN);
+  }
+
+  // msg_controllen of slot `index` from the header words (a 64-bit one as two halves).
+  #controlLength(index: number): number {
+    const h = index * HEADER_WORDS;
+    const low = this.#headerWords[h + CONTROLLEN_WORD];
+    return WIDE_SIZE ? this.#headerWords[h + CONTROLLEN_HIGH_WORD] * 0x1_0000_0000 + low : low;
   }
 
   #getSize(offset: number): number {
@@ -381,8 +455,7 @@ export class ReceivedBatch {
    */
   prepareReceive(): MessageBatch {
     const messages = this.#messages;
-    const dirty = Math.min(this.#lastCount + 1, messages.count);
-    for (let i = 0; i < dirty; i++) messages.resetSlot(i);
+    messages.resetReceived(Math.min(this.#lastCount + 1, messages.count));
     return messages;
   }
 
@@ -414,6 +487,34 @@ export class ReceivedBatch {
       this.#views[index] = view;
     }
     return view;
+  }
+
+  /**
+   * The storage all payloads live in (datagram `index` at
+   * {@linkcode ReceivedBatch.payloadOffset}), to read received bytes in place without a view per
+   * datagram; overwritten by the next receive.
+   *
+   * @returns The storage.
+   */
+  get payloadStorage(): Uint8Array {
+    return this.#messages.payloadStorage;
+  }
+
+  /**
+   * Where datagram `index` starts in {@linkcode ReceivedBatch.payloadStorage}; its received
+   * bytes are the next `min(datagramLength(index), maxDatagramSize)`.
+   *
+   * @param index The datagram, 0 to `length - 1`.
+   * @returns The byte offset.
+   */
+  payloadOffset(index: number): number {
+    this.#checkIndex(index);
+    return index * this.#messages.payloadSize;
+  }
+
+  /** Bytes of room per datagram: longer datagrams are truncated to this. */
+  get maxDatagramSize(): number {
+    return this.#messages.payloadSize;
   }
 
   /**

@@ -106,40 +106,43 @@ export class BatchRecorder {
     const fast = this.#fast;
     const stats = this.stats;
     const count = batch.length;
+    // The MCAS header is read in place from the payload storage: no view per datagram.
+    const p = batch.payloadStorage;
+    const room = batch.maxDatagramSize;
     let recorded = 0;
     for (let i = 0; i < count; i++) {
       const length = batch.datagramLength(i);
-      const p = batch.payload(i);
+      const at = batch.payloadOffset(i);
       // decodeMcas's checks: 32 bytes, the magic, version 1.
       if (
-        p.length < MCAS_HEADER_SIZE || p[0] !== 0x4d || p[1] !== 0x43 || p[2] !== 0x41 ||
-        p[3] !== 0x53 || p[4] !== MCAS_VERSION
+        Math.min(length, room) < MCAS_HEADER_SIZE || p[at] !== 0x4d || p[at + 1] !== 0x43 ||
+        p[at + 2] !== 0x41 || p[at + 3] !== 0x53 || p[at + 4] !== MCAS_VERSION
       ) {
         stats.recordForeign(length);
         continue;
       }
       batch.metadata(i, metadata);
       recorded++;
-      const sequenceHigh = u32(p, 8);
-      const sendHigh = u32(p, 16);
+      const sequenceHigh = u32(p, at + 8);
+      const sendHigh = u32(p, at + 16);
       const kernelTime = metadata.hasTimestamp && metadata.timestampSeconds >= 0;
       if (kernelTime && sequenceHigh < 0x20_0000 && sendHigh <= 0x10_0000) {
         if (!this.#haveBase) this.#takeBase(metadata);
         fast.arrivalRel = (metadata.timestampSeconds - this.#baseSeconds) * 1e9 +
           (metadata.timestampNanos - this.#baseNanos);
-        fast.idHigh = u32(p, 24);
-        fast.idLow = u32(p, 28);
-        fast.sequence = sequenceHigh * 0x1_0000_0000 + u32(p, 12);
-        fast.sendNs = sendHigh * 0x1_0000_0000 + u32(p, 20);
+        fast.idHigh = u32(p, at + 24);
+        fast.idLow = u32(p, at + 28);
+        fast.sequence = sequenceHigh * 0x1_0000_0000 + u32(p, at + 12);
+        fast.sendNs = sendHigh * 0x1_0000_0000 + u32(p, at + 20);
         fast.bytes = length;
-        fast.ttl = p[6];
-        fast.dscp = p[7];
+        fast.ttl = p[at + 6];
+        fast.dscp = p[at + 7];
         fast.receivedTtl = metadata.ttl >= 0 ? metadata.ttl : null;
         fast.receivedDscp = metadata.tos >= 0 ? metadata.tos >> 2 : null;
         // Exact: |s − base| × 1e9 below 2^53 or else far above 2^51, which recordFast refuses.
         if (stats.recordFast(fast)) continue;
       }
-      decodeMcas(p, header);
+      decodeMcas(batch.payload(i), header);
       this.#recordSlow(batch, i, length, header, metadata, kernelTime);
     }
     return recorded;

@@ -3,7 +3,7 @@
 
 import assert from "node:assert/strict";
 import { PLATFORM } from "../../ffi/constants.ts";
-import { parseControlMessages, ReceivedMetadata } from "../../ffi/cmsg.ts";
+import { ControlLayoutMemo, parseControlMessages, ReceivedMetadata } from "../../ffi/cmsg.ts";
 
 /** Writes a 16-byte cmsghdr (64-bit cmsg_len, level, type) at `offset`. */
 function cmsgHeader(view: DataView, offset: number, length: number, level: number, type: number) {
@@ -111,4 +111,112 @@ Deno.test("parseControlMessages: the aligned word walk equals the byte walk, val
     [255, 0xb8, 7, "IPv4"],
   );
   assert.deepEqual([...fromWords.destination.subarray(0, 4)], [239, 1, 2, 3]);
+});
+
+// One slot's control messages, Linux-shaped (64-bit cmsg_len, CMSG_ALIGN 8), from a list of kinds.
+type Kind = "ttl" | "tos" | "pkt" | "ts" | "hop" | "tclass" | "pkt6" | "bad";
+function writeSlot(control: Uint8Array, start: number, kinds: Kind[], seed: number): number {
+  const view = new DataView(control.buffer);
+  control.fill(0xee, start, start + 256);
+  let o = start;
+  const put = (level: number, type: number, dataLength: number, fill: (data: number) => void) => {
+    cmsgHeader(view, o, 16 + dataLength, level, type);
+    fill(o + 16);
+    o += (16 + dataLength + 7) & ~7;
+  };
+  for (const kind of kinds) {
+    const v = seed++;
+    if (kind === "ttl") {
+      put(PLATFORM.IPPROTO_IP, PLATFORM.IP_TTL, 4, (d) => view.setInt32(d, v % 256, true));
+    }
+    if (kind === "tos") {
+      put(PLATFORM.IPPROTO_IP, PLATFORM.IP_TOS, 1, (d) => control[d] = (v * 7) % 256);
+    }
+    if (kind === "pkt") {
+      put(PLATFORM.IPPROTO_IP, PLATFORM.IP_PKTINFO, 12, (d) => {
+        view.setInt32(d + PLATFORM.layout.inPktinfo.ifindex, v, true);
+        control.set([239, v % 256, 2, 3], d + PLATFORM.layout.inPktinfo.addr);
+      });
+    }
+    if (kind === "ts") {
+      put(PLATFORM.SOL_SOCKET, PLATFORM.SCM_TIMESTAMPNS, 16, (d) => {
+        view.setBigInt64(d, BigInt(2 ** 33 + v), true);
+        view.setBigInt64(d + 8, BigInt((v * 104_729) % 1_000_000_000), true);
+      });
+    }
+    if (kind === "hop") {
+      put(PLATFORM.IPPROTO_IPV6, PLATFORM.IPV6_HOPLIMIT, 4, (d) => view.setInt32(d, v % 256, true));
+    }
+    if (kind === "tclass") {
+      put(PLATFORM.IPPROTO_IPV6, PLATFORM.IPV6_TCLASS, 4, (d) => view.setInt32(d, v % 256, true));
+    }
+    if (kind === "pkt6") {
+      put(PLATFORM.IPPROTO_IPV6, PLATFORM.IPV6_PKTINFO, 20, (d) => {
+        for (let b = 0; b < 16; b++) {
+          control[d + PLATFORM.layout.in6Pktinfo.addr + b] = (v + b * 13) % 256;
+        }
+        view.setUint32(d + PLATFORM.layout.in6Pktinfo.ifindex, 0x8000_0000 + v, true);
+      });
+    }
+    if (kind === "bad") {
+      cmsgHeader(view, o, 4096, PLATFORM.IPPROTO_IP, PLATFORM.IP_TTL);
+      o += 16;
+    }
+  }
+  return o - start;
+}
+
+Deno.test("ControlLayoutMemo reads exactly what the walk reads, also when the layout changes mid-batch", () => {
+  const linux = PLATFORM.layout.cmsgHeaderSize === 16 && PLATFORM.layout.cmsgAlign === 8;
+  if (!linux) return;
+  const v4: Kind[] = ["ttl", "tos", "pkt", "ts"];
+  const v6: Kind[] = ["hop", "tclass", "pkt6", "ts"];
+  const slots: { kinds: Kind[]; cut?: number }[] = [
+    { kinds: v4 },
+    { kinds: v4 },
+    { kinds: v4 }, // the memo is made, then hit
+    { kinds: ["ttl", "tos", "pkt"] }, // no timestamp
+    { kinds: v4 },
+    { kinds: v6 },
+    { kinds: v6 }, // IPv6, hit again
+    { kinds: v4, cut: 8 }, // msg_controllen shorter than the messages: the last one dropped
+    { kinds: v4, cut: 8 },
+    { kinds: ["ts", "pkt", "tos", "ttl"] },
+    { kinds: ["ts", "pkt", "tos", "ttl"] }, // other order
+    { kinds: ["ttl", "ttl", "ts"] },
+    { kinds: ["ttl", "ttl", "ts"] }, // a value set twice
+    { kinds: ["ttl", "bad", "ts"] },
+    { kinds: ["ttl", "bad", "ts"] }, // a bad length ends the walk
+    { kinds: ["pkt6", "pkt", "ts"] },
+    { kinds: ["pkt6", "pkt", "ts"] }, // both packet infos
+    { kinds: ["ttl", "tos", "ts", "pkt"] }, // same length, other layout than v4
+    { kinds: v4 },
+    { kinds: [] },
+    { kinds: v4 },
+    { kinds: ["ttl", "ttl", "ttl", "ttl", "ttl", "ttl", "ttl", "ttl", "ttl", "ts"] }, // > 8 headers
+  ];
+  const control = new Uint8Array(slots.length * 256);
+  const lengths = slots.map((slot, i) =>
+    writeSlot(control, i * 256, slot.kinds, i * 31 + 3) - (slot.cut ?? 0)
+  );
+  const memo = new ControlLayoutMemo(control, 256);
+  const fast = new ReceivedMetadata();
+  const walked = new ReceivedMetadata();
+  for (let round = 0; round < 2; round++) {
+    for (let i = 0; i < slots.length; i++) {
+      memo.read(i * 256, lengths[i], fast);
+      parseControlMessages(control, i * 256, lengths[i], walked);
+      assert.deepEqual({ ...fast, destination: [...fast.destination] }, {
+        ...walked,
+        destination: [...walked.destination],
+      }, `slot ${i} (${slots[i].kinds.join(",")}), round ${round}`);
+    }
+  }
+  // A few values, to show the comparison compares something.
+  memo.read(5 * 256, lengths[5], fast);
+  assert.equal(fast.destinationFamily, "IPv6");
+  assert.equal(fast.interfaceIndex, 0x8000_0000 + 5 * 31 + 3 + 2);
+  memo.read(3 * 256, lengths[3], fast);
+  assert.equal(fast.hasTimestamp, false);
+  assert.equal(fast.ttl, (3 * 31 + 3) % 256);
 });

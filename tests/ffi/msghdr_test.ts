@@ -197,3 +197,28 @@ Deno.test("MessageBatch refuses impossible sizes", () => {
     /^InvalidValueError: Invalid batch count: 2000/,
   );
 });
+
+Deno.test("MessageBatch.resetReceived restores exactly what a full reset restores after a receive", () => {
+  const batch = new MessageBatch(4, 100, { controlSize: 64, withNames: true });
+  const fresh = batch.headers.slice();
+  const view = new DataView(batch.headers.buffer);
+  const size = PLATFORM.layout.mmsghdrSize > 0
+    ? PLATFORM.layout.mmsghdrSize
+    : PLATFORM.layout.msghdrSize;
+  const msg = PLATFORM.layout.msghdr;
+  const little = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+  for (let i = 0; i < 3; i++) { // what the kernel writes into the slots it fills
+    view.setUint32(i * size + msg.namelen, 16, little);
+    view.setUint32(i * size + msg.controllen, 40 + i, little);
+    view.setInt32(i * size + msg.flags, PLATFORM.MSG_TRUNC | PLATFORM.MSG_CTRUNC, little);
+  }
+  assert.notDeepEqual(batch.headers, fresh);
+  batch.resetReceived(3);
+  assert.deepEqual(batch.headers, fresh);
+  assert.equal(batch.messageFlags(0), 0);
+  // After a length was set (a send), the full reset is taken: the payload room comes back too.
+  batch.setLength(1, 7);
+  view.setUint32(1 * size + msg.controllen, 9, little);
+  batch.resetReceived(2);
+  assert.deepEqual(batch.headers, fresh);
+});
