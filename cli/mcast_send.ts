@@ -34,7 +34,9 @@ import { InvalidValueError, McastError, MismatchError, SocketError } from "../li
 import { checkUsableGroup, groupWarnings } from "../lib/group_advice.ts";
 import { type GroupList, parseGroupList } from "../lib/group_list.ts";
 import {
+  currentLinkState,
   findInterfaceByAddress,
+  interfaceIndex,
   interfaceName,
   linkState,
   listInterfaces,
@@ -525,14 +527,17 @@ class LinkWatch {
   #down = false;
 
   constructor(name: string, stop: { abort(): void }) {
+    // It runs between two paced datagrams: cheap (no address text), and asked once before the
+    // run so that its first, cold call does not make a datagram late.
+    const index = interfaceIndex(name);
+    currentLinkState(name, index);
     this.#timer = setInterval(() => {
-      const iface = listInterfaces().find((i) => i.name === name);
-      if (iface === undefined) {
+      const link = currentLinkState(name, index);
+      if (link === null) {
         this.gone = `The egress interface ${name} is gone`;
         stop.abort();
         return;
       }
-      const link = linkState(iface);
       const down = !link.up || !link.running;
       if (down && !this.#down) {
         console.error(

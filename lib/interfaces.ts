@@ -190,6 +190,25 @@ export function linkState(
   };
 }
 
+/**
+ * The link state of one interface now, cheaply enough to ask once a second during a paced run:
+ * one `getifaddrs` without turning any address into text, then the carrier file.
+ *
+ * @example
+ * ```ts ignore
+ * import { currentLinkState, interfaceIndex } from "./interfaces.ts";
+ * currentLinkState("lo", interfaceIndex("lo"))?.up; // true
+ * ```
+ *
+ * @param name The interface's name.
+ * @param index Its index.
+ * @returns The state, or null when no interface of that index has that name any more (gone).
+ */
+export function currentLinkState(name: string, index: number): LinkState | null {
+  const raw = readInterfaces().find((i) => i.index === index);
+  return raw === undefined || raw.name !== name ? null : linkState(raw);
+}
+
 function toText(raw: RawInterface): NetworkInterface {
   return {
     name: raw.name,

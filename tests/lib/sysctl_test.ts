@@ -2,6 +2,7 @@
 // files in a temporary directory, plus two real ones that are only read.
 
 import assert from "node:assert/strict";
+import { currentLinkState, linkState, listInterfaces } from "../../lib/interfaces.ts";
 import {
   interfaceCarrier,
   interfaceMtu,
@@ -125,6 +126,17 @@ Deno.test("interfaceCarrier reads the carrier file, believed only for the same i
     assert.equal(interfaceCarrier("eth9", { sysRoot: dir }), null);
     assert.equal(interfaceCarrier("../veth0", { sysRoot: dir }), null);
   });
+});
+
+Deno.test({
+  name: "currentLinkState of the real lo: what linkState says of the listed interface",
+  ignore: Deno.build.os !== "linux",
+  fn() {
+    const lo = listInterfaces().find((i) => i.name === "lo")!;
+    assert.deepEqual(currentLinkState("lo", lo.index), linkState(lo));
+    assert.equal(currentLinkState("lo", lo.index + 100_000), null);
+    assert.equal(currentLinkState("not-lo", lo.index), null);
+  },
 });
 
 Deno.test({
