@@ -93,6 +93,26 @@ labTest(
 );
 
 labTest(
+  "mcast-send: the egress interface deleted mid-run ends the run with exit 1 naming it",
+  async (lab) => {
+    const { h1: a, link } = await linkedPair(lab, ["a", "b"], { ipv6: false });
+    const iface = link.a.name;
+    const args = [freshGroup(), "--interface", iface, "--rate", "100pps", "--count", "2000"];
+    const sender = a.spawn(sendArgv([...args, "--json"]), { cwd: ROOT, timeoutMs: 40_000 });
+    await sleep(1_500);
+    await a.ip(["link", "del", iface]);
+    const deleted = Date.now();
+    const result = await sender.wait();
+    const waitedMs = Date.now() - deleted;
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, new RegExp(`The egress interface ${iface} is gone`));
+    // Checked once a second: the run ends long before its 20 s.
+    assert.ok(waitedMs < 10_000, `ended ${waitedMs} ms after the deletion`);
+  },
+  { timeoutMs: 60_000 },
+);
+
+labTest(
   "mcast-receive: joining on a down interface, or one without carrier, says so and still runs",
   async (lab) => {
     const { h1, h2, link } = await linkedPair(lab);
