@@ -23,7 +23,8 @@ import { groupReq, groupSourceReq, ipMreqn, ipMreqSource } from "./group_req.ts"
 import { readInterfaces } from "./interfaces.ts";
 import { libc, type LibcSymbols } from "./libc.ts";
 import { Membership } from "./membership.ts";
-import type { MessageBatch, ReceivedBatch } from "./msghdr.ts";
+import type { MessageBatch } from "./msghdr.ts";
+import type { ReceivedBatch } from "./received_batch.ts";
 import { waitForFd } from "./poll.ts";
 import {
   type AddressFamily,

@@ -48,8 +48,8 @@ import {
   type McasFields,
   type RecordVerdict,
   type SenderSnapshot,
-  SenderTable,
 } from "./_sender_state.ts";
+import { SenderTable } from "./_sender_table.ts";
 import { type GapSnapshot, type ReceiverStatus, REL_LIMIT, StallLog } from "./_stall_log.ts";
 
 // The largest sender clock the fast path takes (2^52 ns, 52 days of uptime): with an arrival

@@ -73,7 +73,8 @@ import { DEFAULT_PORT } from "./mcas.ts";
 import { type FilterMode, sourceFilter } from "./source_filter.ts";
 import { checkInteger } from "./_numbers.ts";
 import { PLATFORM } from "../ffi/constants.ts";
-import { ReceivedBatch, type ReceivedBatch as Batch, ReceivedMetadata } from "../ffi/msghdr.ts";
+import { ReceivedMetadata } from "../ffi/msghdr.ts";
+import { ReceivedBatch, type ReceivedBatch as Batch } from "../ffi/received_batch.ts";
 import { type Membership, UdpSocket } from "../ffi/socket.ts";
 
 export { ReceivedBatch, ReceivedMetadata };

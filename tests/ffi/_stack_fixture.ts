@@ -5,7 +5,8 @@
 
 import { PLATFORM as P } from "../../ffi/constants.ts";
 import { interfaceIndex } from "../../ffi/interfaces.ts";
-import { ReceivedBatch, ReceivedMetadata } from "../../ffi/msghdr.ts";
+import { ReceivedMetadata } from "../../ffi/msghdr.ts";
+import { ReceivedBatch } from "../../ffi/received_batch.ts";
 import { formatAddress } from "../../lib/address.ts";
 import { resolveInterface } from "../../lib/interfaces.ts";
 import { McasEncoder } from "../../lib/mcas.ts";

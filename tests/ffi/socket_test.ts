@@ -8,7 +8,8 @@ import { ClosedError, InvalidValueError, SocketError } from "../../lib/errors.ts
 import { PLATFORM as P } from "../../ffi/constants.ts";
 import { ipMreqn } from "../../ffi/group_req.ts";
 import { libc } from "../../ffi/libc.ts";
-import { MessageBatch, ReceivedBatch } from "../../ffi/msghdr.ts";
+import { MessageBatch } from "../../ffi/msghdr.ts";
+import { ReceivedBatch } from "../../ffi/received_batch.ts";
 import { UdpSocket, WOULD_BLOCK } from "../../ffi/socket.ts";
 import { labTest } from "../lab/mod.ts";
 import { blockedEgress, peerSteps, unblockEgress } from "../lib/_lab_peers.ts";

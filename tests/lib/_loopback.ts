@@ -9,7 +9,8 @@ import { PublicationConfig } from "../../lib/publication_config.ts";
 import { PLATFORM as P } from "../../ffi/constants.ts";
 import { lastErrno } from "../../ffi/errno.ts";
 import { libc } from "../../ffi/libc.ts";
-import { ReceivedBatch, ReceivedMetadata } from "../../ffi/msghdr.ts";
+import { ReceivedMetadata } from "../../ffi/msghdr.ts";
+import { ReceivedBatch } from "../../ffi/received_batch.ts";
 import type { UdpSocket } from "../../ffi/socket.ts";
 import { openMulticastReceiver } from "../ffi/_sockets.ts";
 

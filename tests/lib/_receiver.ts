@@ -19,7 +19,8 @@ import { Context } from "../../lib/context.ts";
 import { PublicationConfig } from "../../lib/publication_config.ts";
 import { PLATFORM as P } from "../../ffi/constants.ts";
 import { interfaceIndex } from "../../ffi/interfaces.ts";
-import { ReceivedBatch, ReceivedMetadata } from "../../ffi/msghdr.ts";
+import { ReceivedMetadata } from "../../ffi/msghdr.ts";
+import { ReceivedBatch } from "../../ffi/received_batch.ts";
 import { UdpSocket } from "../../ffi/socket.ts";
 import { openMulticastReceiver } from "../ffi/_sockets.ts";
 
