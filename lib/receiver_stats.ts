@@ -42,12 +42,12 @@ import {
   type ReceiverStatsOptions,
   resolveReceiverStatsOptions,
 } from "./_receiver_stats_options.ts";
-import {
-  type Arrival,
-  type FastFields,
-  type McasFields,
-  type RecordVerdict,
-  type SenderSnapshot,
+import type {
+  Arrival,
+  FastFields,
+  McasFields,
+  RecordVerdict,
+  SenderSnapshot,
 } from "./_sender_state.ts";
 import { SenderTable } from "./_sender_table.ts";
 import { type GapSnapshot, type ReceiverStatus, REL_LIMIT, StallLog } from "./_stall_log.ts";

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { FrameWriter, visibleWidth } from "../../cli/_frame_writer.ts";
 
+// The synchronized-output brackets (ESC [ ? 2026 h / l) around each frame.
+// deno-lint-ignore no-control-regex
 const SYNC = /\x1b\[\?2026[hl]/g;
 
 function writer(columns = 80, rows = 24) {
