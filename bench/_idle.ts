@@ -16,6 +16,7 @@
 import { type Bench, DENO, IFACE, ROOT } from "./_context.ts";
 import { CpuWatch } from "./_proc_cpu.ts";
 import type { LabProcess } from "../tests/lab/mod.ts";
+import { median } from "./_report.ts";
 
 /** Seconds each idle run lasts. */
 export const IDLE_SECONDS = 20;
@@ -164,13 +165,6 @@ function runOf(watch: CpuWatch, startedAt: number): IdleRun | null {
     steadyPct: steadyMs > 0 ? ((last.schedMs - first.schedMs) / steadyMs) * 100 : NaN,
     cpuMs: cpu(last),
   };
-}
-
-function median(values: number[]): number {
-  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /**

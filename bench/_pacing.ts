@@ -14,6 +14,7 @@
 
 import { type Bench, DENO, message, RECEIVER_CPU, ROOT, SENDER_CPU } from "./_context.ts";
 import type { LabProcess, Namespace } from "../tests/lab/mod.ts";
+import { median } from "./_report.ts";
 
 const PACING_RATES = [1_000, 10_000, 50_000] as const;
 const SIZE = 200;
@@ -128,12 +129,6 @@ export function pacingFigures(times: readonly bigint[], targetPps: number): Paci
     gapMaxUs: sorted.at(-1) ?? 0,
     largestBurst: largest,
   };
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 function medianRun(runs: PacingRun[]): PacingRun {

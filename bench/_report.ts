@@ -39,13 +39,15 @@ interface DenoBenchReport {
 }
 
 /**
- * The median of some numbers.
+ * The median of some numbers; values that are not finite (a run that measured nothing) are left
+ * out.
  *
- * @param values At least one number.
- * @returns The median.
+ * @param values The numbers.
+ * @returns The median, NaN when no finite value is given.
  */
 export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
+  const sorted = values.filter(Number.isFinite).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }

@@ -11,6 +11,7 @@
 
 import { type Bench, DENO } from "./_context.ts";
 import { taskArgv } from "./_idle.ts";
+import { median } from "./_report.ts";
 
 /** One startup figure. */
 export interface StartupRow {
@@ -24,13 +25,6 @@ export interface StartupRow {
   runs: number[];
   /** Why a run failed, when one did. */
   error?: string;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return NaN;
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** The group as /proc/net/igmp writes it (the address as a host-order u32, %08X). */
